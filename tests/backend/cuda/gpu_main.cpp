@@ -1,0 +1,21 @@
+/// @file gpu_main.cpp
+/// @brief Main of the GPU test program: without a visible CUDA device it prints why and exits
+/// 77, which ctest reports as "skipped" (SKIP_RETURN_CODE); otherwise it runs Catch2.
+#if defined(DAPT_CATCH2_V3)
+#include <catch2/catch_session.hpp>
+#else
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+#endif
+
+#include <cstdio>
+
+#include "dapt/backend/cuda/allocator.cuh"
+
+int main(int argc, char** argv) {
+  if (dapt::cuda::device_count() == 0) {
+    std::printf("no CUDA device visible: skipping the gpu tests\n");
+    return 77;
+  }
+  return Catch::Session().run(argc, argv);
+}
