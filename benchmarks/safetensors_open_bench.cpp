@@ -32,6 +32,7 @@
 
 #include "bench_util.hpp"
 #include "dapt/core/tensor.hpp"
+#include "dapt/io/llama_layout.hpp"
 #include "dapt/io/safetensors.hpp"
 
 namespace {
@@ -47,38 +48,29 @@ constexpr const char* kBenchmark = "safetensors_open";
 constexpr int kReadReps = 11;     // each rep reads ~1 GB; a few give a stable median
 constexpr int kHandleReps = 101; // each rep takes a fraction of a millisecond: many, for a steady median
 
-/// The shape of the generated checkpoint: a small LLaMA with grouped-query attention.
+/// The shape of the generated checkpoint: a small LLaMA with grouped-query attention. The tensor
+/// list comes from the SDK's own LLaMA layout (dapt/io/llama_layout.hpp).
 struct LlamaShape {
   int layers = 32;
-  std::int64_t hidden = 768;
-  std::int64_t kv_dim = 256;  // 4 K/V heads of 64
-  std::int64_t intermediate = 2048;
-  std::int64_t vocab = 32000;
+
+  dapt::io::LlamaConfig config() const {
+    dapt::io::LlamaConfig c;
+    c.vocab_size = 32000;
+    c.hidden_size = 768;
+    c.num_attention_heads = 12;
+    c.num_key_value_heads = 4;  // K/V of 256
+    c.head_dim = 64;
+    c.intermediate_size = 2048;
+    c.num_hidden_layers = layers;
+    return c;
+  }
 
   /// (name, shape) of every tensor, in the order transformers lists them.
-  std::vector<std::pair<std::string, dapt::Shape>> tensors() const {
-    std::vector<std::pair<std::string, dapt::Shape>> out;
-    out.push_back({"model.embed_tokens.weight", {vocab, hidden}});
-    for (int l = 0; l < layers; ++l) {
-      const std::string p = "model.layers." + std::to_string(l) + ".";
-      out.push_back({p + "input_layernorm.weight", {hidden}});
-      out.push_back({p + "self_attn.q_proj.weight", {hidden, hidden}});
-      out.push_back({p + "self_attn.k_proj.weight", {kv_dim, hidden}});
-      out.push_back({p + "self_attn.v_proj.weight", {kv_dim, hidden}});
-      out.push_back({p + "self_attn.o_proj.weight", {hidden, hidden}});
-      out.push_back({p + "post_attention_layernorm.weight", {hidden}});
-      out.push_back({p + "mlp.gate_proj.weight", {intermediate, hidden}});
-      out.push_back({p + "mlp.up_proj.weight", {intermediate, hidden}});
-      out.push_back({p + "mlp.down_proj.weight", {hidden, intermediate}});
-    }
-    out.push_back({"model.norm.weight", {hidden}});
-    out.push_back({"lm_head.weight", {vocab, hidden}});
-    return out;
-  }
+  std::vector<dapt::io::ExpectedTensor> tensors() const { return dapt::io::llama_expected_tensors(config()); }
 
   std::uint64_t data_bytes() const {
     std::uint64_t n = 0;
-    for (const auto& [name, shape] : tensors()) n += static_cast<std::uint64_t>(shape.numel()) * 4;
+    for (const auto& t : tensors()) n += static_cast<std::uint64_t>(t.shape.numel()) * 4;
     return n;
   }
 };

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dapt_catch.hpp"
+#include "test_util.hpp"
 
 #if defined(_OPENMP)
 #include <omp.h>
@@ -23,31 +24,7 @@
 
 namespace {
 
-/// Sets or unsets an environment variable for one scope, restoring the previous value after.
-class EnvGuard {
- public:
-  EnvGuard(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = std::string(old);
-    if (value != nullptr) {
-      ::setenv(name, value, 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ~EnvGuard() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-  EnvGuard(const EnvGuard&) = delete;
-  EnvGuard& operator=(const EnvGuard&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using dapt_test::EnvGuard;
 
 }  // namespace
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "dapt_catch.hpp"
+#include "test_util.hpp"
 
 #if !defined(_WIN32)
 #include <unistd.h>
@@ -21,30 +22,7 @@
 
 namespace {
 
-class EnvGuard {
- public:
-  EnvGuard(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = std::string(old);
-    if (value != nullptr) {
-      ::setenv(name, value, 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ~EnvGuard() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-  EnvGuard(const EnvGuard&) = delete;
-  EnvGuard& operator=(const EnvGuard&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using dapt_test::EnvGuard;
 
 /// Options that draw into `out` with a clock the test moves by hand.
 dapt::ProgressOptions forced(std::ostringstream& out, const double& now, std::string unit = "tok") {

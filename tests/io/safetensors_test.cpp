@@ -11,6 +11,7 @@
 
 #include "dapt/io/safetensors.hpp"
 #include "dapt_catch.hpp"
+#include "test_util.hpp"
 
 namespace fs = std::filesystem;
 using dapt::Cpu;
@@ -19,17 +20,9 @@ using dapt::Tensor;
 using dapt::io::NamedTensor;
 using dapt::io::SafetensorsCheckpoint;
 using dapt::io::SafetensorsFile;
+using dapt_test::TempDir;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name) : path(fs::temp_directory_path() / ("dapt_" + name + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 Tensor<Cpu> iota_f32(dapt::Shape shape, float start = 0.0f) {
   auto t = Tensor<Cpu>::empty(shape, DType::kF32);

@@ -45,6 +45,7 @@ struct DuplicateKeyChecker {
   std::vector<std::unordered_set<std::string>> open_objects;
   std::string key;
   std::string duplicate;  // set when a duplicate was found
+  bool non_finite = false;  // set when a number overflowed a double
 
   using ec_t = boost::system::error_code;
   bool on_document_begin(ec_t&) { return true; }
@@ -78,7 +79,14 @@ struct DuplicateKeyChecker {
   bool on_number_part(json::string_view, ec_t&) { return true; }
   bool on_int64(std::int64_t, json::string_view, ec_t&) { return true; }
   bool on_uint64(std::uint64_t, json::string_view, ec_t&) { return true; }
-  bool on_double(double, json::string_view, ec_t&) { return true; }
+  bool on_double(double d, json::string_view, ec_t& ec) {
+    // Boost.JSON turns a literal past the double range (1e400) into Inf, and serialises Inf as
+    // "Infinity", which is not JSON: refuse it here so a parsed document always writes back.
+    if (std::isfinite(d)) return true;
+    non_finite = true;
+    ec = json::error::exponent_overflow;
+    return false;
+  }
   bool on_bool(bool, ec_t&) { return true; }
   bool on_null(ec_t&) { return true; }
   bool on_comment_part(json::string_view, ec_t&) { return true; }
@@ -134,8 +142,8 @@ inline std::size_t first_invalid_utf8(std::string_view s) noexcept {
 }  // namespace detail
 
 /// Parses `text` as one JSON document. `source` names it in errors (a path, "safetensors header
-/// of x.safetensors"). Throws kFormat on a syntax error, invalid UTF-8, a duplicate key, or
-/// nesting deeper than the limit.
+/// of x.safetensors"). Throws kFormat on a syntax error, invalid UTF-8, a duplicate key, a number
+/// too large for a double, or nesting deeper than the limit.
 inline json::value parse_json(std::string_view text, std::string_view source, JsonLimits limits = {}) {
   json::parse_options opt;
   opt.max_depth = limits.max_depth;
@@ -145,6 +153,8 @@ inline json::value parse_json(std::string_view text, std::string_view source, Js
     const std::size_t at = checker.write_some(false, text.data(), text.size(), ec);  // error offset
     if (!checker.handler().duplicate.empty())
       DAPT_FAIL(ErrorCategory::kFormat, source, ": duplicate JSON key \"", checker.handler().duplicate, "\"");
+    if (checker.handler().non_finite)
+      DAPT_FAIL(ErrorCategory::kFormat, source, ": number out of the range of a double before byte ", at);
     if (ec) {
       const std::size_t bad_utf8 = detail::first_invalid_utf8(text);
       if (bad_utf8 <= at) DAPT_FAIL(ErrorCategory::kFormat, source, ": invalid UTF-8 at byte ", bad_utf8);
@@ -201,8 +211,6 @@ class JsonFields {
     const json::value* v = find(key);
     if (!v) return std::nullopt;
     if (v->is_double()) {
-      // Boost.JSON turns an out-of-range literal such as 1e400 into Inf; no field wants that.
-      if (!std::isfinite(v->get_double())) wrong_type(key, "a finite number", *v);
       return v->get_double();
     }
     if (v->is_int64()) return static_cast<double>(v->get_int64());

@@ -26,20 +26,40 @@ namespace dapt::io::detail {
 
 inline std::string errno_text(int err) { return std::strerror(err); }
 
-/// Reads a whole file of at most `max_bytes` into a string (kIo on failure or when too large).
+/// An open, read-only file descriptor of a regular file, closed on scope exit.
+struct ReadOnlyFile {
+  int fd = -1;
+  std::size_t size = 0;
+  explicit ReadOnlyFile(const std::filesystem::path& path) {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) DAPT_FAIL(ErrorCategory::kIo, "cannot open ", path.string(), ": ", errno_text(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      const int err = errno;
+      ::close(fd);
+      DAPT_FAIL(ErrorCategory::kIo, "cannot stat ", path.string(), ": ", errno_text(err));
+    }
+    if (!S_ISREG(st.st_mode)) {
+      ::close(fd);
+      DAPT_FAIL(ErrorCategory::kIo, path.string(), " is not a regular file");
+    }
+    size = static_cast<std::size_t>(st.st_size);
+  }
+  ~ReadOnlyFile() { ::close(fd); }
+  ReadOnlyFile(const ReadOnlyFile&) = delete;
+  ReadOnlyFile& operator=(const ReadOnlyFile&) = delete;
+};
+
+/// Reads a whole file of at most `max_bytes` into a string (kIo when unreadable, kFormat when
+/// larger than the limit).
 inline std::string read_text_file(const std::filesystem::path& path, std::size_t max_bytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) DAPT_FAIL(ErrorCategory::kIo, "cannot open ", path.string(), ": ", errno_text(errno));
-  struct Closer { int fd; ~Closer() { ::close(fd); } } closer{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) DAPT_FAIL(ErrorCategory::kIo, "cannot stat ", path.string(), ": ", errno_text(errno));
-  if (!S_ISREG(st.st_mode)) DAPT_FAIL(ErrorCategory::kIo, path.string(), " is not a regular file");
-  if (static_cast<std::uint64_t>(st.st_size) > max_bytes)
-    DAPT_FAIL(ErrorCategory::kFormat, path.string(), " is ", st.st_size, " bytes, more than the limit of ", max_bytes);
-  std::string out(static_cast<std::size_t>(st.st_size), '\0');
+  ReadOnlyFile file(path);
+  if (file.size > max_bytes)
+    DAPT_FAIL(ErrorCategory::kFormat, path.string(), " is ", file.size, " bytes, more than the limit of ", max_bytes);
+  std::string out(file.size, '\0');
   std::size_t got = 0;
   while (got < out.size()) {
-    const ssize_t r = ::read(fd, out.data() + got, out.size() - got);
+    const ssize_t r = ::read(file.fd, out.data() + got, out.size() - got);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) DAPT_FAIL(ErrorCategory::kIo, "cannot read ", path.string(), ": ", errno_text(errno));
     if (r == 0) break;
@@ -128,15 +148,10 @@ class MappedFile {
   static std::shared_ptr<const MappedFile> open(const std::filesystem::path& path) {
     std::shared_ptr<MappedFile> m(new MappedFile());
     m->path_ = path;
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) DAPT_FAIL(ErrorCategory::kIo, "cannot open ", path.string(), ": ", errno_text(errno));
-    struct Closer { int fd; ~Closer() { ::close(fd); } } closer{fd};
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) DAPT_FAIL(ErrorCategory::kIo, "cannot stat ", path.string(), ": ", errno_text(errno));
-    if (!S_ISREG(st.st_mode)) DAPT_FAIL(ErrorCategory::kIo, path.string(), " is not a regular file");
-    m->size_ = static_cast<std::size_t>(st.st_size);
+    ReadOnlyFile file(path);
+    m->size_ = file.size;
     if (m->size_ > 0) {
-      void* p = ::mmap(nullptr, m->size_, PROT_READ, MAP_PRIVATE, fd, 0);
+      void* p = ::mmap(nullptr, m->size_, PROT_READ, MAP_PRIVATE, file.fd, 0);
       if (p == MAP_FAILED) DAPT_FAIL(ErrorCategory::kIo, "cannot mmap ", path.string(), ": ", errno_text(errno));
       m->data_ = static_cast<const std::byte*>(p);
     }
