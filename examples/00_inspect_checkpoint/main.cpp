@@ -85,9 +85,7 @@ int main(int argc, char** argv) {
       bytes += ckpt.info(e.name).nbytes();
     }
     {
-      dapt::ProgressOptions progress;
-      progress.unit = "tensor";
-      dapt::ProgressBar bar(static_cast<std::int64_t>(expected.size()), "reading", progress);
+      dapt::ProgressBar bar(static_cast<std::int64_t>(expected.size()), "reading", dapt::ProgressOptions("tensor"));
       for (std::size_t i = 0; i < expected.size(); ++i) {
         stats[i] = stats_of(ckpt.to_f32(expected[i].name));
         bar.advance();

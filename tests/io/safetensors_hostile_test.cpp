@@ -6,10 +6,7 @@
 /// cases (no tensors, zero-element tensors, padded headers) must keep working, and a seeded
 /// mutation loop checks the one property that matters for untrusted files: every input either
 /// parses into views that lie inside the buffer, or throws dapt::Error, and nothing else.
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +16,7 @@
 #include <vector>
 
 #include "dapt_catch.hpp"
+#include "test_util.hpp"
 #include "dapt/io/json.hpp"
 #include "dapt/io/safetensors.hpp"
 
@@ -66,29 +64,6 @@ SafetensorsFile parse(const std::string& buf) {
   return SafetensorsFile::from_bytes({reinterpret_cast<const std::byte*>(buf.data()), buf.size()},
                                      "hostile.safetensors");
 }
-
-/// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("dapt_hostile_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-  fs::path operator/(std::string_view name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
 
 void write_file(const fs::path& p, std::string_view content) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
@@ -506,13 +481,13 @@ TEST_CASE("safetensors edge cases that are valid", "[io][safetensors][hostile]")
     check_parsed_file_is_sane(f, buf);
   }
   SECTION("a file written by save_safetensors") {
-    TempDir dir;
+    dapt_test::TempDir dir("hostile_saved");
     auto a = dapt::Tensor<dapt::Cpu>::zeros({2, 3}, DType::kF32);
     auto b = dapt::Tensor<dapt::Cpu>::zeros({5}, DType::kBF16);
     auto z = dapt::Tensor<dapt::Cpu>::zeros({0, 4}, DType::kF16);
-    dapt::io::save_safetensors(dir / "x.safetensors", {{"a", a.view()}, {"b", b.view()}, {"z", z.view()}},
+    dapt::io::save_safetensors(dir.path / "x.safetensors", {{"a", a.view()}, {"b", b.view()}, {"z", z.view()}},
                                {{"format", "pt"}});
-    const auto f = SafetensorsFile::open(dir / "x.safetensors");
+    const auto f = SafetensorsFile::open(dir.path / "x.safetensors");
     CHECK(f.size() == 3);
     CHECK(f.data_offset() % 8 == 0);
     CHECK(f.metadata().at("format") == "pt");
@@ -523,37 +498,37 @@ TEST_CASE("safetensors edge cases that are valid", "[io][safetensors][hostile]")
 // Files on disk.
 
 TEST_CASE("hostile safetensors files: unreadable paths are kIo", "[io][safetensors][hostile]") {
-  TempDir dir;
-  REQUIRE_DAPT_ERROR(SafetensorsFile::open(dir.path()), kIo, "is not a regular file");
-  REQUIRE_DAPT_ERROR(SafetensorsFile::open(dir / "missing.safetensors"), kIo, "cannot open");
-  REQUIRE_DAPT_ERROR(SafetensorsFile::open(dir / "no" / "such" / "dir.safetensors"), kIo, "No such file or directory");
+  dapt_test::TempDir dir("hostile_paths");
+  REQUIRE_DAPT_ERROR(SafetensorsFile::open(dir.path), kIo, "is not a regular file");
+  REQUIRE_DAPT_ERROR(SafetensorsFile::open(dir.path / "missing.safetensors"), kIo, "cannot open");
+  REQUIRE_DAPT_ERROR(SafetensorsFile::open(dir.path / "no" / "such" / "dir.safetensors"), kIo, "No such file or directory");
   REQUIRE_DAPT_ERROR(SafetensorsFile::open("/dev/null"), kIo, "/dev/null is not a regular file");
-  write_file(dir / "empty.safetensors", "");
-  REQUIRE_DAPT_ERROR(SafetensorsFile::open(dir / "empty.safetensors"), kFormat, "0 bytes, too short");
+  write_file(dir.path / "empty.safetensors", "");
+  REQUIRE_DAPT_ERROR(SafetensorsFile::open(dir.path / "empty.safetensors"), kFormat, "0 bytes, too short");
   // A file truncated on disk names the path.
   const std::string good = scalar_file("w");
-  write_file(dir / "cut.safetensors", good.substr(0, good.size() - 2));
-  REQUIRE_DAPT_ERROR(SafetensorsFile::open(dir / "cut.safetensors"), kFormat,
-                     (dir / "cut.safetensors").string() + ": tensor \"w\" ends at byte 4 of a data section of 2 bytes");
-  REQUIRE_DAPT_ERROR(SafetensorsCheckpoint::open(dir / "missing"), kIo, "cannot open");
-  REQUIRE_DAPT_ERROR(SafetensorsCheckpoint::open(dir / "missing.json"), kIo, "cannot open");
-  REQUIRE_DAPT_ERROR(SafetensorsCheckpoint::open(dir.path()), kIo, "no model.safetensors or model.safetensors.index.json");
+  write_file(dir.path / "cut.safetensors", good.substr(0, good.size() - 2));
+  REQUIRE_DAPT_ERROR(SafetensorsFile::open(dir.path / "cut.safetensors"), kFormat,
+                     (dir.path / "cut.safetensors").string() + ": tensor \"w\" ends at byte 4 of a data section of 2 bytes");
+  REQUIRE_DAPT_ERROR(SafetensorsCheckpoint::open(dir.path / "missing"), kIo, "cannot open");
+  REQUIRE_DAPT_ERROR(SafetensorsCheckpoint::open(dir.path / "missing.json"), kIo, "cannot open");
+  REQUIRE_DAPT_ERROR(SafetensorsCheckpoint::open(dir.path), kIo, "no model.safetensors or model.safetensors.index.json");
 }
 
 TEST_CASE("hostile checkpoint: a symlink loop where the index should be", "[io][safetensors][hostile]") {
   // Regression: fs::exists threw std::filesystem::filesystem_error (ELOOP) out of open().
-  TempDir dir;
-  fs::create_symlink("model.safetensors.index.json", dir / "model.safetensors.index.json");
-  REQUIRE_DAPT_ERROR(SafetensorsCheckpoint::open(dir.path()), kIo, "Too many levels of symbolic links");
+  dapt_test::TempDir dir("hostile_symlink");
+  fs::create_symlink("model.safetensors.index.json", dir.path / "model.safetensors.index.json");
+  REQUIRE_DAPT_ERROR(SafetensorsCheckpoint::open(dir.path), kIo, "Too many levels of symbolic links");
 }
 
 TEST_CASE("hostile checkpoint: bad index files", "[io][safetensors][hostile]") {
-  TempDir dir;
-  write_file(dir / "a.safetensors", scalar_file("x"));
-  const auto index = dir / "model.safetensors.index.json";
+  dapt_test::TempDir dir("hostile_index");
+  write_file(dir.path / "a.safetensors", scalar_file("x"));
+  const auto index = dir.path / "model.safetensors.index.json";
   auto open_with = [&](std::string_view json) {
     write_file(index, json);
-    return SafetensorsCheckpoint::open(dir.path());
+    return SafetensorsCheckpoint::open(dir.path);
   };
   REQUIRE_DAPT_ERROR(open_with(""), kFormat, "incomplete JSON");
   REQUIRE_DAPT_ERROR(open_with("{\"weight_map\":"), kFormat, "incomplete JSON");
@@ -576,18 +551,18 @@ TEST_CASE("hostile checkpoint: bad index files", "[io][safetensors][hostile]") {
 }
 
 TEST_CASE("hostile checkpoint: shard names that escape the directory", "[io][safetensors][hostile]") {
-  TempDir dir;
-  fs::create_directories(dir / "sub");
-  write_file(dir / "a.safetensors", scalar_file("x"));
-  write_file(dir / "sub" / "b.safetensors", scalar_file("x"));
-  const auto index = dir / "sub" / "model.safetensors.index.json";
+  dapt_test::TempDir dir("hostile_shard_names");
+  fs::create_directories(dir.path / "sub");
+  write_file(dir.path / "a.safetensors", scalar_file("x"));
+  write_file(dir.path / "sub" / "b.safetensors", scalar_file("x"));
+  const auto index = dir.path / "sub" / "model.safetensors.index.json";
   auto open_with = [&](std::string_view shard) {
     write_file(index, "{\"weight_map\":{\"x\":\"" + std::string(shard) + "\"}}");
     return SafetensorsCheckpoint::open(index);
   };
   REQUIRE_DAPT_ERROR(open_with("../a.safetensors"), kFormat,
                      "shard \"../a.safetensors\" must be a plain file name in the index's directory");
-  REQUIRE_DAPT_ERROR(open_with((dir / "a.safetensors").string()), kFormat, "must be a plain file name");
+  REQUIRE_DAPT_ERROR(open_with((dir.path / "a.safetensors").string()), kFormat, "must be a plain file name");
   REQUIRE_DAPT_ERROR(open_with("/etc/passwd"), kFormat, "must be a plain file name");
   REQUIRE_DAPT_ERROR(open_with("./b.safetensors"), kFormat, "must be a plain file name");
   REQUIRE_DAPT_ERROR(open_with("sub/b.safetensors"), kFormat, "must be a plain file name");
@@ -603,14 +578,14 @@ TEST_CASE("hostile checkpoint: shard names that escape the directory", "[io][saf
 }
 
 TEST_CASE("hostile checkpoint: index and shards disagree", "[io][safetensors][hostile]") {
-  TempDir dir;
-  const auto index = dir / "model.safetensors.index.json";
-  write_file(dir / "a.safetensors", scalar_file("x"));
-  write_file(dir / "b.safetensors", scalar_file("y"));
-  write_file(dir / "both.safetensors",
+  dapt_test::TempDir dir("hostile_disagree");
+  const auto index = dir.path / "model.safetensors.index.json";
+  write_file(dir.path / "a.safetensors", scalar_file("x"));
+  write_file(dir.path / "b.safetensors", scalar_file("y"));
+  write_file(dir.path / "both.safetensors",
              st_file("{" + entry("x", "F32", "[1]", "[0,4]") + "," + entry("y", "F32", "[1]", "[4,8]") + "}",
                      std::string(8, '\0')));
-  write_file(dir / "corrupt.safetensors", le64(1000) + "{}");
+  write_file(dir.path / "corrupt.safetensors", le64(1000) + "{}");
 
   // The index says x is in b, which does not hold it.
   write_file(index, R"({"weight_map":{"x":"b.safetensors","y":"b.safetensors"}})");
@@ -634,38 +609,38 @@ TEST_CASE("hostile checkpoint: index and shards disagree", "[io][safetensors][ho
   write_file(index, R"({"weight_map":{"x":"model.safetensors.index.json"}})");
   REQUIRE_DAPT_ERROR(SafetensorsCheckpoint::open(index), kFormat, "exceeds the limit");
   // A directory named as a shard.
-  fs::create_directories(dir / "d.safetensors");
+  fs::create_directories(dir.path / "d.safetensors");
   write_file(index, R"({"weight_map":{"x":"d.safetensors"}})");
   REQUIRE_DAPT_ERROR(SafetensorsCheckpoint::open(index), kIo, "is not a regular file");
   // And the consistent index opens.
   write_file(index, R"({"metadata":{"total_size":8},"weight_map":{"x":"a.safetensors","y":"b.safetensors"}})");
-  const auto ok = SafetensorsCheckpoint::open(dir.path());
+  const auto ok = SafetensorsCheckpoint::open(dir.path);
   CHECK(ok.size() == 2);
   CHECK(ok.shards().size() == 2);
   CHECK(ok.metadata().at("total_size") == "8");
 }
 
 TEST_CASE("hostile checkpoint: an index file over its size limit", "[io][safetensors][hostile]") {
-  TempDir dir;
-  const auto index = dir / "model.safetensors.index.json";
+  dapt_test::TempDir dir("hostile_index_size");
+  const auto index = dir.path / "model.safetensors.index.json";
   { std::ofstream(index).put('{'); }
   fs::resize_file(index, (64u << 20) + 1);  // sparse: nothing is really written
   REQUIRE_DAPT_ERROR(SafetensorsCheckpoint::open(index), kFormat, "more than the limit of 67108864");
 }
 
 TEST_CASE("checkpoint written by save_safetensors_sharded opens", "[io][safetensors][hostile]") {
-  TempDir dir;
+  dapt_test::TempDir dir("hostile_sharded");
   std::vector<dapt::Tensor<dapt::Cpu>> owned;
   std::vector<dapt::io::NamedTensor> named;
   for (int i = 0; i < 5; ++i) owned.push_back(dapt::Tensor<dapt::Cpu>::zeros({4, 4}, DType::kF32));
   for (int i = 0; i < 5; ++i) named.push_back({"layer." + std::to_string(i) + ".weight", owned[static_cast<std::size_t>(i)].view()});
-  dapt::io::save_safetensors_sharded(dir.path(), named, 100);
-  const auto c = SafetensorsCheckpoint::open(dir.path());
+  dapt::io::save_safetensors_sharded(dir.path, named, 100);
+  const auto c = SafetensorsCheckpoint::open(dir.path);
   CHECK(c.size() == 5);
   CHECK(c.shards().size() == 5);
   // A shard file that is removed afterwards is kIo.
-  fs::remove(dir / "model-00003-of-00005.safetensors");
-  REQUIRE_DAPT_ERROR(SafetensorsCheckpoint::open(dir.path()), kIo, "model-00003-of-00005.safetensors");
+  fs::remove(dir.path / "model-00003-of-00005.safetensors");
+  REQUIRE_DAPT_ERROR(SafetensorsCheckpoint::open(dir.path), kIo, "model-00003-of-00005.safetensors");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -710,7 +685,7 @@ TEST_CASE("hostile safetensors: seeded mutations parse cleanly or throw dapt::Er
   // real writer so that the mutations start from what dapt and transformers produce.
   std::string seed;
   {
-    TempDir dir;
+    dapt_test::TempDir dir("hostile_mutation_seed");
     auto a = dapt::Tensor<dapt::Cpu>::zeros({2, 3}, DType::kF32);
     for (int i = 0; i < 6; ++i) a.data<float>()[i] = static_cast<float>(i) - 2.5f;
     auto b = dapt::Tensor<dapt::Cpu>::zeros({4}, DType::kBF16);
@@ -718,11 +693,11 @@ TEST_CASE("hostile safetensors: seeded mutations parse cleanly or throw dapt::Er
     auto d = dapt::Tensor<dapt::Cpu>::zeros({3}, DType::kU8);
     auto e = dapt::Tensor<dapt::Cpu>::zeros({0, 2}, DType::kF16);
     auto g = dapt::Tensor<dapt::Cpu>::zeros({2}, DType::kF8E4M3);
-    dapt::io::save_safetensors(dir / "seed.safetensors",
+    dapt::io::save_safetensors(dir.path / "seed.safetensors",
                                {{"model.a.weight", a.view()}, {"b", b.view()}, {"c", c.view()}, {"d", d.view()},
                                 {"e", e.view()}, {"f8", g.view()}},
                                {{"format", "pt"}});
-    std::ifstream in(dir / "seed.safetensors", std::ios::binary);
+    std::ifstream in(dir.path / "seed.safetensors", std::ios::binary);
     seed.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
   REQUIRE(seed.size() > 64);

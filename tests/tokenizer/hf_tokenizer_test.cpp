@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dapt/tokenizer/hf_json.hpp"
+#include "dapt/tokenizer/sentencepiece.hpp"
 #include "dapt_catch.hpp"
 #include "test_util.hpp"
 
@@ -65,9 +66,19 @@ std::vector<fs::path> json_fixtures() {
   return out;
 }
 
+std::vector<fs::path> spm_fixtures() {
+  std::vector<fs::path> out;
+  for (const auto& dir : fixture_dirs())
+    for (const auto& e : fs::directory_iterator(dir))
+      if (e.path().extension() == ".model" && fs::exists(e.path().parent_path() / (e.path().stem().string() + ".encodings.json")))
+        out.push_back(e.path());
+  return out;
+}
+
 fs::path encodings_of(const fs::path& tokenizer_file) {
   std::string name = tokenizer_file.filename().string();
-  name.replace(name.size() - std::string(".tokenizer.json").size(), std::string::npos, ".encodings.json");
+  const std::string suffix = name.size() > 15 && name.compare(name.size() - 15, 15, ".tokenizer.json") == 0 ? ".tokenizer.json" : ".model";
+  name.replace(name.size() - suffix.size(), std::string::npos, ".encodings.json");
   return tokenizer_file.parent_path() / name;
 }
 
@@ -93,6 +104,12 @@ TEST_CASE("tokenizer.json fixtures: ids and decoded text equal the reference", "
     REQUIRE(cases.size() >= 10);
     check_exact(loaded.tokenizer, cases, file.filename().string());
   }
+}
+
+TEST_CASE("SentencePiece .model fixtures: ids and decoded text equal the reference", "[tokenizer][spm]") {
+  const auto files = spm_fixtures();
+  REQUIRE(files.size() >= 1);
+  for (const auto& file : files) check_exact(load_tokenizer(file), read_cases(encodings_of(file)), file.filename().string());
 }
 
 TEST_CASE("tokenizer.json: what we save loads back with identical ids", "[tokenizer][hf]") {

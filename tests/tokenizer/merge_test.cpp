@@ -12,6 +12,7 @@
 #include "dapt/tokenizer/builders.hpp"
 #include "dapt/tokenizer/hf_json.hpp"
 #include "dapt/tokenizer/merge.hpp"
+#include "dapt/tokenizer/sentencepiece.hpp"
 #include "dapt_catch.hpp"
 #include "test_util.hpp"
 
@@ -141,4 +142,55 @@ TEST_CASE("vocabulary merge: the general-text filter and the bound on new tokens
   CHECK(b.new_tokens.size() < 10 + 16);  // the last candidate may bring its intermediates
   const auto chars = make_sentencepiece_style_tokenizer({"<unk>", "a", "b", "ab"}, {{1, 2}}, {0}, 0, {});
   REQUIRE_DAPT_ERROR(merge_vocabularies(base, chars, sample, {}), kInvalidArgument, "byte-level");
+}
+
+TEST_CASE("vocabulary merge (SentencePiece): new pieces, unknown characters, and the .model round trip", "[tokenizer][merge]") {
+  const auto spm = load_sentencepiece_model(DAPT_TEST_DATA_DIR "/tokenizers/spm_bpe.model");
+  const auto base = tokenizer_from_sentencepiece(spm);
+  // A domain vocabulary with a word the base lacks and characters the base only knows as bytes.
+  const auto domain = make_sentencepiece_style_tokenizer(
+      {"<unk>", "\xe2\x96\x81", "\xe6\x9d\xb1", "\xe4\xba\xac", "\xe2\x96\x81\xe6\x9d\xb1", "\xe2\x96\x81\xe6\x9d\xb1\xe4\xba\xac",
+       "c", "o", "u", "n", "t", "e", "r", "\xe2\x96\x81" "c", "\xe2\x96\x81" "co", "\xe2\x96\x81" "cou", "\xe2\x96\x81" "coun",
+       "\xe2\x96\x81" "count", "\xe2\x96\x81" "counte", "\xe2\x96\x81" "counter"},
+      {{1, 2}, {4, 3}, {1, 6}, {13, 7}, {14, 8}, {15, 9}, {16, 10}, {17, 11}, {18, 12}}, {0, 1, 2, 3, 4, 5, 6, 7, 8}, 0, {});
+  const std::vector<std::string> sample = {"the counter in 東京", "counter counter", "東京 東京"};
+  VocabMergeOptions options;
+  options.max_general_per_million = 1e6;
+  const auto merged = merge_vocabularies(base, domain, sample, {}, options);
+  REQUIRE(!merged.new_tokens.empty());
+  bool has_char = false, has_word = false;
+  for (const auto& t : merged.new_tokens) {
+    has_char = has_char || t.content == "\xe6\x9d\xb1";
+    has_word = has_word || t.content == "\xe2\x96\x81\xe6\x9d\xb1\xe4\xba\xac";
+  }
+  CHECK(has_char);  // 東 was byte fallback in the base: it became a token first
+  CHECK(has_word);
+  CHECK(merged.report.domain.tokens_after < merged.report.domain.tokens_before);
+
+  auto texts = generated_texts(7, 200);
+  for (const auto& t : sample) texts.push_back(t);
+  for (const auto& t : fixture_texts("spm_bpe.encodings.json")) texts.push_back(t);
+  for (const auto& text : texts) {
+    INFO("text: " << text);
+    const auto before = base.encode(text);
+    const auto after = merged.tokenizer.encode(text);
+    REQUIRE(is_coarsening(base, before, merged.tokenizer, after));
+    REQUIRE(merged.tokenizer.decode(after) == base.decode(before));
+  }
+
+  // Saved in the base's format: pieces appended with scores below every base piece.
+  auto out = spm;
+  std::vector<std::string> pieces;
+  for (const auto& t : merged.new_tokens) pieces.push_back(t.content);
+  append_sentencepiece_pieces(out, pieces);
+  dapt_test::TempDir dir("merge_spm");
+  save_sentencepiece_model(dir.path / "merged.model", out);
+  const auto reloaded = load_sentencepiece_tokenizer(dir.path / "merged.model");
+  CHECK(reloaded.vocab_size() == merged.tokenizer.vocab_size());
+  for (const auto& text : texts) {
+    const auto before = base.encode(text);
+    const auto after = reloaded.encode(text);
+    REQUIRE(is_coarsening(base, before, reloaded, after));
+    REQUIRE(reloaded.decode(after) == base.decode(before));
+  }
 }

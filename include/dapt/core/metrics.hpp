@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "dapt/core/error.hpp"
+#include "dapt/core/utf8.hpp"
 
 namespace dapt {
 
@@ -81,34 +82,6 @@ struct MetricField {
   MetricValue value;
 };
 
-namespace detail {
-
-/// Length of the well-formed UTF-8 sequence at the start of `s`, or 0 when it is malformed
-/// (a stray continuation byte, a truncated sequence, an overlong form, a surrogate or a code point
-/// above U+10FFFF), following the table of well-formed sequences in Unicode 15, section 3.9.
-inline std::size_t utf8_sequence_length(std::string_view s) noexcept {
-  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const auto cont = [&](std::size_t i, unsigned lo, unsigned hi) {
-    return i < s.size() && b(i) >= lo && b(i) <= hi;
-  };
-  const unsigned c = b(0);
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return cont(1, 0x80, 0xBF) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    const unsigned lo = c == 0xE0 ? 0xA0 : 0x80;  // E0: no overlong forms
-    const unsigned hi = c == 0xED ? 0x9F : 0xBF;  // ED: no UTF-16 surrogates
-    return cont(1, lo, hi) && cont(2, 0x80, 0xBF) ? 3 : 0;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    const unsigned lo = c == 0xF0 ? 0x90 : 0x80;  // F0: no overlong forms
-    const unsigned hi = c == 0xF4 ? 0x8F : 0xBF;  // F4: nothing above U+10FFFF
-    return cont(1, lo, hi) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF) ? 4 : 0;
-  }
-  return 0;
-}
-
-}  // namespace detail
-
 /// Appends `s` as a quoted JSON string: `"` and `\` are escaped, control characters become \n,
 /// \t, ... or \u00XX, valid UTF-8 passes through unchanged, and each byte of malformed UTF-8 becomes
 /// \ufffd (the replacement character), so the line stays valid JSON whatever a tag contains.
@@ -119,7 +92,8 @@ inline void append_json_string(std::string& out, std::string_view s) {
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
-      const std::size_t len = detail::utf8_sequence_length(s.substr(i));
+      const Utf8Char ch = decode_utf8(s, i);
+      const std::size_t len = ch.valid ? ch.length : 0;
       if (len == 0) {
         out += "\\ufffd";
         ++i;

@@ -36,6 +36,10 @@ inline constexpr const char* kProgressEnv = "DAPT_PROGRESS";
 
 /// How a ProgressBar draws. The defaults suit a program; tests set `out`, `force` and `clock`.
 struct ProgressOptions {
+  ProgressOptions() = default;
+  /// The common case: only the unit's name (`ProgressOptions("tok")`).
+  explicit ProgressOptions(std::string item_unit) : unit(std::move(item_unit)) {}
+
   /// The name of one item, shown after the count and in the rate ("tok" gives "1.2k tok/s").
   std::string unit = "it";
   /// Where to draw; nullptr means std::cerr. A stream other than std::cerr/std::clog is drawn on

@@ -22,6 +22,7 @@
 #include <boost/json/value.hpp>
 
 #include "dapt/core/error.hpp"
+#include "dapt/core/utf8.hpp"
 #include "dapt/io/detail/file_util.hpp"
 
 namespace dapt::io {
@@ -106,38 +107,6 @@ inline const char* kind_name(json::kind k) {
   return "?";
 }
 
-/// Offset of the first byte that does not begin a well-formed UTF-8 sequence (overlong forms,
-/// surrogates and code points past U+10FFFF count as ill-formed), or npos. Only used on the error
-/// path: Boost.JSON refuses such bytes but reports them as a bare "syntax error".
-inline std::size_t first_invalid_utf8(std::string_view s) noexcept {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte (Unicode table 3-7)
-    if (c >= 0xc2 && c <= 0xdf) len = 2;
-    else if (c == 0xe0) len = 3, lo = 0xa0;
-    else if (c == 0xed) len = 3, hi = 0x9f;
-    else if (c >= 0xe1 && c <= 0xef) len = 3;
-    else if (c == 0xf0) len = 4, lo = 0x90;
-    else if (c >= 0xf1 && c <= 0xf3) len = 4;
-    else if (c == 0xf4) len = 4, hi = 0x8f;
-    else return i;
-    if (s.size() - i < len) return i;
-    const auto c1 = static_cast<unsigned char>(s[i + 1]);
-    if (c1 < lo || c1 > hi) return i;
-    for (std::size_t k = 2; k < len; ++k) {
-      const auto ck = static_cast<unsigned char>(s[i + k]);
-      if (ck < 0x80 || ck > 0xbf) return i;
-    }
-    i += len;
-  }
-  return std::string_view::npos;
-}
 
 }  // namespace detail
 
@@ -156,7 +125,7 @@ inline json::value parse_json(std::string_view text, std::string_view source, Js
     if (checker.handler().non_finite)
       DAPT_FAIL(ErrorCategory::kFormat, source, ": number out of the range of a double before byte ", at);
     if (ec) {
-      const std::size_t bad_utf8 = detail::first_invalid_utf8(text);
+      const std::size_t bad_utf8 = ::dapt::first_invalid_utf8(text).value_or(std::string_view::npos);
       if (bad_utf8 <= at) DAPT_FAIL(ErrorCategory::kFormat, source, ": invalid UTF-8 at byte ", bad_utf8);
       if (ec == json::error::too_deep)
         DAPT_FAIL(ErrorCategory::kFormat, source, ": JSON nested deeper than ", limits.max_depth, " levels at byte ", at);

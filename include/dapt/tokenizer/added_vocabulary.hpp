@@ -27,6 +27,8 @@ struct AddedToken {
   bool rstrip = false;
   bool normalized = true;
   bool special = false;
+  /// False for SentencePiece control pieces (<s>, </s>): ids with a name that text never matches.
+  bool match_in_text = true;
 };
 
 /// A span of the text: either an added token (`token` set) or text for the model.
@@ -43,6 +45,7 @@ class AddedVocabulary {
     for (auto& b : by_first_byte_) b.clear();
     for (std::size_t i = 0; i < tokens_.size(); ++i) {
       DAPT_CHECK_AS(kFormat, !tokens_[i].content.empty(), "added token ", tokens_[i].id, " has empty content");
+      if (!tokens_[i].match_in_text) continue;
       by_first_byte_[static_cast<unsigned char>(tokens_[i].content[0])].push_back(i);
     }
     for (auto& b : by_first_byte_)
@@ -70,7 +73,7 @@ class AddedVocabulary {
     std::size_t start_offset = 0;  // end of the previous token segment
     std::size_t pos = 0;
     bool any = false;
-    for (const auto& t : tokens_) any = any || t.normalized == normalized_pass;
+    for (const auto& t : tokens_) any = any || (t.normalized == normalized_pass && t.match_in_text);
     while (any && pos < text.size()) {
       const AddedToken* hit = nullptr;
       for (std::size_t i : by_first_byte_[static_cast<unsigned char>(text[pos])]) {

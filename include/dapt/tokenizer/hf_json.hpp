@@ -88,6 +88,9 @@ inline json::value write_normalizer(const Normalizer& n) {
     if (const auto* p = std::get_if<PrependStep>(&s)) list.push_back(json::object{{"type", "Prepend"}, {"prepend", p->prefix}});
     else if (const auto* r = std::get_if<ReplaceStep>(&s))
       list.push_back(json::object{{"type", "Replace"}, {"pattern", json::object{{"String", r->pattern}}}, {"content", r->content}});
+    else
+      DAPT_FAIL(ErrorCategory::kUnsupported, "SentencePiece's remove_extra_whitespaces has no tokenizer.json form in dapt; "
+                "save this tokenizer as a .model instead");
   }
   if (list.size() == 1) return list[0];
   return json::object{{"type", "Sequence"}, {"normalizers", std::move(list)}};

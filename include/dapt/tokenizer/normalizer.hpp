@@ -1,7 +1,7 @@
 /// @file normalizer.hpp
 /// @brief Text normalisation before pre-tokenization, as a sequence of steps with the semantics
 /// of Hugging Face `tokenizers`: Prepend (only to non-empty text) and Replace (literal pattern,
-/// every occurrence). SentencePiece's dummy prefix and whitespace escaping are expressed with the
+/// every occurrence), plus SentencePiece's collapsing of extra spaces. SentencePiece's dummy prefix and whitespace escaping are expressed with the
 /// same two steps. Unicode normalisation forms are not implemented yet; a file that asks for one
 /// is refused by the loader rather than silently approximated.
 #pragma once
@@ -20,7 +20,10 @@ struct ReplaceStep {
   std::string pattern;  ///< literal, non-empty
   std::string content;
 };
-using NormalizerStep = std::variant<PrependStep, ReplaceStep>;
+/// SentencePiece's remove_extra_whitespaces: drop leading and trailing spaces and collapse runs
+/// of spaces into one (no tokenizer.json equivalent without a regex).
+struct CollapseSpacesStep {};
+using NormalizerStep = std::variant<PrependStep, ReplaceStep, CollapseSpacesStep>;
 
 /// An ordered list of normalisation steps (empty: identity).
 struct Normalizer {
@@ -35,8 +38,26 @@ struct Normalizer {
         if (!text.empty()) text.insert(0, p->prefix);
       } else if (const auto* r = std::get_if<ReplaceStep>(&step)) {
         replace_all(text, r->pattern, r->content);
+      } else {
+        collapse_spaces(text);
       }
     }
+  }
+
+  static void collapse_spaces(std::string& text) {
+    std::string out;
+    out.reserve(text.size());
+    bool pending_space = false;
+    for (char c : text) {
+      if (c == ' ') {
+        pending_space = !out.empty();
+        continue;
+      }
+      if (pending_space) out += ' ';
+      pending_space = false;
+      out += c;
+    }
+    text.swap(out);
   }
 
   static void replace_all(std::string& text, std::string_view pattern, std::string_view content) {

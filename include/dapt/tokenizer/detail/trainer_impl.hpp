@@ -1,0 +1,690 @@
+/// @file trainer_impl.hpp
+/// @brief The internals of tokenizer/trainer.hpp: the piece counter (an open-addressing map from
+/// byte strings to counts, its keys in one arena, so counting a 100 MB corpus allocates a handful
+/// of times instead of once per distinct word), the rules that cut a document into blocks without
+/// changing how it is pre-tokenized, SentencePiece's sentence and word splitting, an approximation
+/// of its Unicode-script rule, and the merge engine shared by both flavours. The engine keeps, for
+/// every live pair, its weighted count and the words that contain it; a merge rewrites only those
+/// words and applies the count changes as deltas, and a max-heap with lazy invalidation picks the
+/// next pair, so no merge ever recounts the corpus.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "dapt/core/error.hpp"
+#include "dapt/core/parallel.hpp"
+#include "dapt/core/progress.hpp"
+#include "dapt/tokenizer/regex_split.hpp"
+#include "dapt/tokenizer/unicode.hpp"
+
+namespace dapt::tokenizer::detail {
+
+// ------------------------------------------------------------------------------------------------
+// Hashing and the piece counter
+
+/// A fast 64-bit hash of a short byte string (eight bytes per multiply). Only its determinism
+/// matters for results: the words are sorted by (hash, bytes) before training, so a different
+/// hash changes the memory layout, never the vocabulary.
+inline std::uint64_t hash_bytes(const char* p, std::size_t n) noexcept {
+  constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ull;
+  std::uint64_t h = (static_cast<std::uint64_t>(n) + 1) * 0xC2B2AE3D27D4EB4Full;
+  while (n >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * kMul;
+    h ^= h >> 29;
+    p += 8;
+    n -= 8;
+  }
+  if (n > 0) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    h = (h ^ w) * kMul;
+    h ^= h >> 29;
+  }
+  h *= 0xBF58476D1CE4E5B9ull;
+  h ^= h >> 32;
+  return h;
+}
+
+/// A multiset of byte strings: string -> count. Open addressing over 8-byte slots (a 32-bit hash
+/// tag and an entry index), entries in a dense vector, key bytes in one arena. No erase.
+class PieceCountMap {
+ public:
+  struct Entry {
+    std::uint64_t hash;
+    std::uint64_t offset;  // into the arena
+    std::uint64_t count;
+    std::uint32_t length;
+  };
+
+  void add(std::string_view piece, std::uint64_t count) { add_hashed(piece, hash_bytes(piece.data(), piece.size()), count); }
+
+  void add_hashed(std::string_view piece, std::uint64_t hash, std::uint64_t count) {
+    if ((entries_.size() + 1) * 4 > slots_.size() * 3) grow();
+    const std::uint64_t tag = hash >> 32;
+    std::size_t i = static_cast<std::size_t>(hash) & mask_;
+    for (;;) {
+      const std::uint64_t s = slots_[i];
+      if (s == 0) {
+        slots_[i] = (tag << 32) | (entries_.size() + 1);
+        entries_.push_back({hash, arena_.size(), count, static_cast<std::uint32_t>(piece.size())});
+        arena_.append(piece.data(), piece.size());
+        return;
+      }
+      if ((s >> 32) == tag) {
+        Entry& e = entries_[static_cast<std::size_t>((s & 0xffffffffu) - 1)];
+        if (e.length == piece.size() && std::memcmp(arena_.data() + e.offset, piece.data(), piece.size()) == 0) {
+          e.count += count;
+          return;
+        }
+      }
+      i = (i + 1) & mask_;
+    }
+  }
+
+  std::size_t size() const noexcept { return entries_.size(); }
+  const std::vector<Entry>& entries() const noexcept { return entries_; }
+  std::vector<Entry>& entries() noexcept { return entries_; }
+  std::string_view key(const Entry& e) const noexcept { return {arena_.data() + e.offset, e.length}; }
+
+  /// Forgets every piece but keeps the allocations, so a per-thread map reused for the next block
+  /// does not grow again from nothing.
+  void clear() noexcept {
+    std::fill(slots_.begin(), slots_.end(), 0);
+    entries_.clear();
+    arena_.clear();
+  }
+
+  /// Adds every piece of `other` (with its count) to this map.
+  void absorb(const PieceCountMap& other) {
+    for (const Entry& e : other.entries_) add_hashed(other.key(e), e.hash, e.count);
+  }
+
+  std::size_t memory_bytes() const noexcept {
+    return slots_.capacity() * sizeof(std::uint64_t) + entries_.capacity() * sizeof(Entry) + arena_.capacity();
+  }
+
+ private:
+  void grow() {
+    const std::size_t cap = slots_.empty() ? 1024 : slots_.size() * 2;
+    DAPT_CHECK_AS(kOutOfRange, entries_.size() < 0xfffffffeu, "tokenizer trainer: more than 4 billion distinct pieces");
+    slots_.assign(cap, 0);
+    mask_ = cap - 1;
+    for (std::size_t k = 0; k < entries_.size(); ++k) {
+      std::size_t i = static_cast<std::size_t>(entries_[k].hash) & mask_;
+      while (slots_[i] != 0) i = (i + 1) & mask_;
+      slots_[i] = ((entries_[k].hash >> 32) << 32) | (k + 1);
+    }
+  }
+
+  std::vector<std::uint64_t> slots_;
+  std::vector<Entry> entries_;
+  std::string arena_;
+  std::size_t mask_ = 0;
+};
+
+// ------------------------------------------------------------------------------------------------
+// Where a document may be cut into blocks
+
+/// True when the code point that ends just before `end` (at most 4 bytes back from `end`, not
+/// before `begin`) is a regex whitespace character. An invalid byte counts as "other", as the
+/// splitter treats it.
+inline bool ends_with_whitespace(const unsigned char* begin, const unsigned char* end) noexcept {
+  const unsigned char last = end[-1];
+  if (last < 0x80) return (kAsciiClass[last] & 3) == kClassWhitespace;
+  const unsigned char* p = end - 1;
+  int back = 0;
+  while (p > begin && back < 3 && is_continuation(*p)) {
+    --p;
+    ++back;
+  }
+  const Utf8Char c = decode_utf8_at(p, static_cast<std::size_t>(end - p));
+  if (!c.valid || p + c.length != end) return false;
+  return class_of(c.code_point) == kClassWhitespace;
+}
+
+/// True when the symbol at p (p < end) is a regex whitespace character.
+inline bool starts_with_whitespace(const unsigned char* p, const unsigned char* end) noexcept {
+  if (*p < 0x80) return (kAsciiClass[*p] & 3) == kClassWhitespace;
+  const Utf8Char c = decode_utf8_at(p, static_cast<std::size_t>(end - p));
+  return c.valid && class_of(c.code_point) == kClassWhitespace;
+}
+
+/// Whether a byte-level document may be cut at byte `pos` (between pos-1 and pos) without changing
+/// its pre-tokenization by either regex. The rule: text[pos-1] is a lone '\n' between two
+/// non-whitespace characters. Both patterns then end a match exactly after that '\n' whatever
+/// follows (GPT-2: no alternative joins a non-space to a following space, and `\s+` takes the
+/// lone '\n'; LLaMA-3: `\s*[\r\n]+`, or the `[\r\n]*` tail of a punctuation run, stops at the
+/// non-newline after it), and no match looks behind, so the text after the cut is matched the same
+/// alone as in place. tests/tokenizer/trainer_test.cpp checks this against split_regex.
+inline bool is_safe_byte_level_cut(std::string_view text, std::size_t pos) noexcept {
+  if (pos < 2 || pos >= text.size() || text[pos - 1] != '\n') return false;
+  const auto* base = reinterpret_cast<const unsigned char*>(text.data());
+  return !ends_with_whitespace(base, base + pos - 1) && !starts_with_whitespace(base + pos, base + text.size());
+}
+
+/// The first position >= `from` where the document may be cut (see is_safe_byte_level_cut for the
+/// byte-level flavour; after any '\n' for SentencePiece, whose sentences are lines), or npos.
+inline std::size_t next_cut(std::string_view text, std::size_t from, bool lines) noexcept {
+  while (from < text.size()) {
+    const void* hit = std::memchr(text.data() + from, '\n', text.size() - from);
+    if (!hit) return std::string_view::npos;
+    const std::size_t pos = static_cast<std::size_t>(static_cast<const char*>(hit) - text.data()) + 1;
+    if (lines || is_safe_byte_level_cut(text, pos)) return pos;
+    from = pos;
+  }
+  return std::string_view::npos;
+}
+
+/// The last position in (0, text.size()] where the document may be cut, or 0 when there is none.
+inline std::size_t last_cut(std::string_view text, bool lines) noexcept {
+  for (std::size_t pos = text.size(); pos > 0; --pos) {
+    if (text[pos - 1] != '\n') continue;
+    if (lines || is_safe_byte_level_cut(text, pos)) return pos;
+  }
+  return 0;
+}
+
+/// Appends to `out` the pieces of `text` cut at safe positions, each about `target` bytes (a
+/// piece is longer only when no safe position comes sooner).
+inline void cut_into_units(std::string_view text, std::size_t target, bool lines, std::vector<std::string_view>& out) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t want = pos + target;
+    const std::size_t cut = want >= text.size() ? std::string_view::npos : next_cut(text, want, lines);
+    const std::size_t end = cut == std::string_view::npos ? text.size() : cut;
+    out.push_back(text.substr(pos, end - pos));
+    pos = end;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// SentencePiece sentences, words and scripts
+
+/// "▁" (U+2581) as UTF-8.
+inline constexpr std::string_view kSpmSpaceUtf8 = "\xe2\x96\x81";
+/// U+FFFD as UTF-8: what an invalid byte becomes in the SentencePiece flavour.
+inline constexpr std::string_view kReplacementUtf8 = "\xef\xbf\xbd";
+
+/// Counters a counting pass fills in (one per thread, summed afterwards).
+struct CountCounters {
+  std::uint64_t pieces = 0;
+  std::uint64_t lines = 0;
+  std::uint64_t invalid_bytes = 0;
+};
+
+/// Number of invalid UTF-8 bytes in `text` (each invalid sequence is one byte, as decode_utf8 says).
+inline std::uint64_t count_invalid_utf8(std::string_view text) noexcept {
+  std::uint64_t n = 0;
+  while (auto bad = first_invalid_utf8(text)) {
+    ++n;
+    text.remove_prefix(*bad + 1);
+  }
+  return n;
+}
+
+/// Counts the pre-tokenized pieces of one byte-level unit.
+inline void count_byte_level_unit(std::string_view unit, SplitRegex regex, Ranges& ranges, PieceCountMap& map,
+                                  CountCounters& counters) {
+  ranges.clear();
+  split_regex(regex, unit, ranges);
+  for (const auto& [b, e] : ranges) map.add(unit.substr(b, e - b), 1);
+  counters.pieces += ranges.size();
+  counters.invalid_bytes += count_invalid_utf8(unit);
+}
+
+/// Counts the words of one SentencePiece unit: each line (a trailing '\r' dropped, empty lines
+/// skipped) is a sentence, normalized as LLaMA-2's SentencePiece model does (a dummy "▁" prefix,
+/// every U+0020 replaced by "▁", nothing else changed; an invalid UTF-8 byte becomes U+FFFD as in
+/// SentencePiece's own decoder) and split before each "▁". With `whitespace_runs` a run of "▁"
+/// stays with the word that follows it (allow_whitespace_only_pieces, as LLaMA-2 trains), so
+/// indentation can become pieces such as "▁▁▁▁".
+inline void count_spm_unit(std::string_view unit, bool whitespace_runs, std::string& word, PieceCountMap& map,
+                           CountCounters& counters) {
+  std::size_t pos = 0;
+  while (pos < unit.size()) {
+    const void* nl = std::memchr(unit.data() + pos, '\n', unit.size() - pos);
+    const std::size_t line_end = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - unit.data()) : unit.size();
+    std::string_view line = unit.substr(pos, line_end - pos);
+    pos = line_end + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    ++counters.lines;
+    word.assign(kSpmSpaceUtf8);
+    bool in_space_run = true;  // the dummy prefix opens the first word
+    const auto* p = reinterpret_cast<const unsigned char*>(line.data());
+    const auto* end = p + line.size();
+    while (p < end) {
+      if (*p == ' ') {
+        if (!(in_space_run && whitespace_runs)) {
+          map.add(word, 1);
+          ++counters.pieces;
+          word.clear();
+        }
+        word.append(kSpmSpaceUtf8);
+        in_space_run = true;
+        ++p;
+        continue;
+      }
+      in_space_run = false;
+      if (*p < 0x80) {
+        word.push_back(static_cast<char>(*p));
+        ++p;
+        continue;
+      }
+      const Utf8Char c = decode_utf8_at(p, static_cast<std::size_t>(end - p));
+      if (!c.valid) {
+        word.append(kReplacementUtf8);
+        ++counters.invalid_bytes;
+        ++p;
+        continue;
+      }
+      // "▁" in the input is a space to SentencePiece as well: it starts a word.
+      if (c.length == 3 && std::memcmp(p, kSpmSpaceUtf8.data(), 3) == 0) {
+        if (!(in_space_run && whitespace_runs)) {
+          map.add(word, 1);
+          ++counters.pieces;
+          word.clear();
+        }
+        in_space_run = true;
+      }
+      word.append(reinterpret_cast<const char*>(p), c.length);
+      p += c.length;
+    }
+    map.add(word, 1);
+    ++counters.pieces;
+  }
+}
+
+/// Script ids of spm_script. 0 means "takes the script of its neighbours" (the whitespace symbol
+/// and combining marks, which SentencePiece skips or assigns to the previous character).
+inline constexpr std::int32_t kScriptNone = 0;
+inline constexpr std::int32_t kScriptCommon = 1;
+inline constexpr std::int32_t kScriptLatin = 2;
+
+struct ScriptRange {
+  char32_t first, last;
+  std::int32_t script;
+};
+
+// Unicode blocks of the major scripts, sorted. Kana share Han's id because SentencePiece merges
+// Hiragana and Katakana into Han.
+inline constexpr ScriptRange kScriptRanges[] = {
+    {0x00C0, 0x02AF, kScriptLatin}, {0x0370, 0x03FF, 3},  {0x0400, 0x052F, 4},  {0x0530, 0x058F, 5},
+    {0x0590, 0x05FF, 6},            {0x0600, 0x06FF, 7},  {0x0700, 0x074F, 8},  {0x0750, 0x077F, 7},
+    {0x0780, 0x07BF, 9},            {0x08A0, 0x08FF, 7},  {0x0900, 0x097F, 10}, {0x0980, 0x09FF, 11},
+    {0x0A00, 0x0A7F, 12},           {0x0A80, 0x0AFF, 13}, {0x0B00, 0x0B7F, 14}, {0x0B80, 0x0BFF, 15},
+    {0x0C00, 0x0C7F, 16},           {0x0C80, 0x0CFF, 17}, {0x0D00, 0x0D7F, 18}, {0x0D80, 0x0DFF, 19},
+    {0x0E00, 0x0E7F, 20},           {0x0E80, 0x0EFF, 21}, {0x0F00, 0x0FFF, 22}, {0x1000, 0x109F, 23},
+    {0x10A0, 0x10FF, 24},           {0x1100, 0x11FF, 25}, {0x1200, 0x139F, 26}, {0x13A0, 0x13FF, 27},
+    {0x1780, 0x17FF, 28},           {0x1800, 0x18AF, 29}, {0x1C80, 0x1C8F, 4},  {0x1D00, 0x1D7F, kScriptLatin},
+    {0x1E00, 0x1EFF, kScriptLatin}, {0x1F00, 0x1FFF, 3},  {0x2C60, 0x2C7F, kScriptLatin}, {0x2DE0, 0x2DFF, 4},
+    {0x3040, 0x30FF, 30},           {0x3130, 0x318F, 25}, {0x31F0, 0x31FF, 30}, {0x3400, 0x4DBF, 30},
+    {0x4E00, 0x9FFF, 30},           {0xA640, 0xA69F, 4},  {0xA720, 0xA7FF, kScriptLatin}, {0xAB30, 0xAB6F, kScriptLatin},
+    {0xAC00, 0xD7AF, 25},           {0xF900, 0xFAFF, 30}, {0xFB1D, 0xFB4F, 6},  {0xFB50, 0xFDFF, 7},
+    {0xFE70, 0xFEFF, 7},            {0xFF21, 0xFF3A, kScriptLatin}, {0xFF41, 0xFF5A, kScriptLatin}, {0xFF66, 0xFF9F, 30},
+    {0x20000, 0x3134F, 30},
+};
+
+// Combining marks of script Inherited: they take the script of the character before them.
+inline constexpr ScriptRange kInheritedRanges[] = {
+    {0x0300, 0x036F, 0}, {0x064B, 0x0655, 0}, {0x0670, 0x0670, 0}, {0x1AB0, 0x1AFF, 0}, {0x1DC0, 0x1DFF, 0},
+    {0x200C, 0x200D, 0}, {0x20D0, 0x20FF, 0}, {0xFE00, 0xFE0F, 0}, {0xFE20, 0xFE2F, 0}, {0xE0100, 0xE01EF, 0},
+};
+
+/// An approximation of the Unicode script of `cp`, for SentencePiece's split_by_unicode_script
+/// (a piece never mixes scripts). Exact script data would need the Scripts.txt tables, so scripts
+/// are assigned by block: ASCII letters are Latin and other ASCII is Common (so "a_b" and "x." are
+/// never one piece, as in SentencePiece); letters of the blocks above get that block's script, the
+/// other characters of Latin, Greek and Cyrillic blocks are Common, and in the remaining script
+/// blocks (Indic, Thai, Hangul, Han, ...) every character, marks included, gets the block's
+/// script. A letter outside every listed block gets a script of its own per 128 code points;
+/// anything else is Common.
+inline std::int32_t spm_script(char32_t cp) noexcept {
+  if (cp < 0x80) return (kAsciiClass[cp] & 3) == kClassLetter ? kScriptLatin : kScriptCommon;
+  for (const auto& r : kInheritedRanges)
+    if (cp >= r.first && cp <= r.last) return kScriptNone;
+  const bool letter = class_of(cp) == kClassLetter;
+  const auto* it = std::upper_bound(std::begin(kScriptRanges), std::end(kScriptRanges), cp,
+                                    [](char32_t c, const ScriptRange& r) { return c < r.first; });
+  if (it != std::begin(kScriptRanges)) {
+    const ScriptRange& r = *(it - 1);
+    if (cp <= r.last) {
+      if (letter) return r.script;
+      return (r.script == kScriptLatin || r.script == 3 || r.script == 4) ? kScriptCommon : r.script;
+    }
+  }
+  return letter ? static_cast<std::int32_t>(0x10000 + (cp >> 7)) : kScriptCommon;
+}
+
+// ------------------------------------------------------------------------------------------------
+// The merge engine
+
+inline constexpr std::uint32_t kNoSymbol = 0xffffffffu;  // a character left to byte fallback
+
+inline std::uint64_t pack_pair(std::uint32_t a, std::uint32_t b) noexcept {
+  return (static_cast<std::uint64_t>(a) << 32) | b;
+}
+inline std::uint32_t pair_left(std::uint64_t key) noexcept { return static_cast<std::uint32_t>(key >> 32); }
+inline std::uint32_t pair_right(std::uint64_t key) noexcept { return static_cast<std::uint32_t>(key); }
+
+/// The words the engine trains on: symbols flattened, each word a [begin, begin + length) range
+/// that shrinks in place as merges apply, with its corpus count.
+struct WordTable {
+  std::vector<std::uint32_t> symbols;
+  std::vector<std::uint64_t> begin;
+  std::vector<std::uint32_t> length;
+  std::vector<std::uint64_t> count;
+
+  std::size_t size() const noexcept { return begin.size(); }
+  void add(const std::uint32_t* s, std::size_t n, std::uint64_t c) {
+    begin.push_back(symbols.size());
+    length.push_back(static_cast<std::uint32_t>(n));
+    count.push_back(c);
+    symbols.insert(symbols.end(), s, s + n);
+  }
+};
+
+/// Open-addressing map from a packed pair (never ~0) to its dense index. No erase: a merged pair
+/// keeps its index with a count of 0.
+class PairIndexMap {
+ public:
+  static constexpr std::uint64_t kEmpty = ~0ull;
+  static constexpr std::uint32_t kAbsent = 0xffffffffu;
+
+  std::uint32_t find(std::uint64_t key) const noexcept {
+    if (keys_.empty()) return kAbsent;
+    std::size_t i = slot(key);
+    while (keys_[i] != kEmpty) {
+      if (keys_[i] == key) return values_[i];
+      i = (i + 1) & mask_;
+    }
+    return kAbsent;
+  }
+  /// The index of `key`, inserting it with index `next` when absent (then `inserted` is true).
+  std::uint32_t find_or_insert(std::uint64_t key, std::uint32_t next, bool& inserted) {
+    if ((size_ + 1) * 2 > keys_.size()) grow();
+    std::size_t i = slot(key);
+    while (keys_[i] != kEmpty) {
+      if (keys_[i] == key) {
+        inserted = false;
+        return values_[i];
+      }
+      i = (i + 1) & mask_;
+    }
+    keys_[i] = key;
+    values_[i] = next;
+    ++size_;
+    inserted = true;
+    return next;
+  }
+  void reserve(std::size_t n) {
+    while (keys_.size() < n * 2) grow();
+  }
+
+ private:
+  std::size_t slot(std::uint64_t key) const noexcept {
+    std::uint64_t h = key * 0x9E3779B97F4A7C15ull;
+    h ^= h >> 32;
+    return static_cast<std::size_t>(h) & mask_;
+  }
+  void grow() {
+    const std::size_t cap = keys_.empty() ? 1024 : keys_.size() * 2;
+    std::vector<std::uint64_t> old_keys(cap, kEmpty);
+    std::vector<std::uint32_t> old_values(cap);
+    old_keys.swap(keys_);
+    old_values.swap(values_);
+    mask_ = cap - 1;
+    for (std::size_t k = 0; k < old_keys.size(); ++k) {
+      if (old_keys[k] == kEmpty) continue;
+      std::size_t i = slot(old_keys[k]);
+      while (keys_[i] != kEmpty) i = (i + 1) & mask_;
+      keys_[i] = old_keys[k];
+      values_[i] = old_values[k];
+    }
+  }
+  std::vector<std::uint64_t> keys_;
+  std::vector<std::uint32_t> values_;
+  std::size_t size_ = 0;
+  std::size_t mask_ = 0;
+};
+
+/// Why the merge loop ended.
+enum class MergeStop { kVocabSize, kMinFrequency, kNoPairs };
+
+/// One merge the engine made: left + right -> merged (merged may be an existing token when two
+/// different pairs spell the same string), and the weighted count of the pair when it merged.
+struct EngineMerge {
+  std::uint32_t left, right, merged;
+  std::uint64_t count;
+};
+
+/// BPE merges over a WordTable. `Policy` supplies the flavour's rules:
+///   bool can_pair(a, b) const       may a and b ever merge (checked once per pair, never per word)
+///   bool before(key1, key2) const   for equal counts, does pair key1 merge first (a total order)
+///   std::optional<uint32_t> merge_tokens(a, b, bool& created)   the merged token's id (created
+///                                   when new), or nullopt to drop the pair for good
+///   static constexpr bool kAllPairs  can_pair is always true (skips the call in the hot loop)
+template <class Policy>
+class MergeEngine {
+ public:
+  /// `threads` rewrite the words of large merges (1: all on the calling thread).
+  MergeEngine(WordTable& words, Policy& policy, std::uint64_t min_frequency, int threads)
+      : words_(words), policy_(policy), min_keep_(std::max<std::uint64_t>(1, min_frequency)), threads_(std::max(1, threads)) {}
+
+  /// Counts every adjacent pair of every word (weighted by the word's count) and fills the heap.
+  void count_initial_pairs() {
+    pairs_.reserve(std::max<std::size_t>(1024, words_.symbols.size() / 16));
+    for (std::uint32_t w = 0; w < words_.size(); ++w) {
+      const std::uint32_t* s = words_.symbols.data() + words_.begin[w];
+      const std::uint32_t n = words_.length[w];
+      const auto c = static_cast<std::int64_t>(words_.count[w]);
+      for (std::uint32_t i = 0; i + 1 < n; ++i) add_delta(s[i], s[i + 1], c, w);
+    }
+    for (std::uint32_t idx = 0; idx < pair_count_.size(); ++idx) consider_push(idx);
+    touched_.clear();
+  }
+
+  /// Merges until `vocab` reaches `target` (each merge that creates a token adds one), the best
+  /// remaining pair is below min_frequency, or no pair is left. Calls `on_merge()` after each merge.
+  template <class OnMerge>
+  MergeStop run(std::size_t vocab, std::size_t target, std::vector<EngineMerge>& out, OnMerge&& on_merge) {
+    while (vocab < target) {
+      if (heap_.empty()) return below_min_ ? MergeStop::kMinFrequency : MergeStop::kNoPairs;
+      std::pop_heap(heap_.begin(), heap_.end(), HeapLess{&policy_});
+      const HeapEntry top = heap_.back();
+      heap_.pop_back();
+      const std::int64_t current = pair_count_[top.index];
+      if (static_cast<std::uint64_t>(current) != top.count) {
+        // Stale: the count fell since this entry was pushed. A rise always pushes a fresh entry,
+        // so an entry above the current count is simply dropped.
+        if (current > 0 && static_cast<std::uint64_t>(current) < top.count) push_if_eligible(top.index);
+        continue;
+      }
+      const std::uint32_t a = pair_left(top.key), b = pair_right(top.key);
+      bool created = false;
+      const std::optional<std::uint32_t> merged = policy_.merge_tokens(a, b, created);
+      if (!merged) {
+        pair_count_[top.index] = 0;
+        std::vector<std::uint32_t>().swap(pair_words_[top.index]);
+        continue;
+      }
+      if (created) ++vocab;
+      out.push_back({a, b, *merged, top.count});
+      apply_merge(top.index, a, b, *merged);
+      on_merge();
+    }
+    return MergeStop::kVocabSize;
+  }
+
+  std::size_t pair_count() const noexcept { return pair_count_.size(); }
+
+ private:
+  struct HeapEntry {
+    std::uint64_t count;
+    std::uint64_t key;
+    std::uint32_t index;
+  };
+  struct HeapLess {
+    const Policy* policy;
+    bool operator()(const HeapEntry& x, const HeapEntry& y) const noexcept {
+      if (x.count != y.count) return x.count < y.count;
+      return policy->before(y.key, x.key);
+    }
+  };
+
+  void push_if_eligible(std::uint32_t idx) {
+    const std::int64_t c = pair_count_[idx];
+    if (c <= 0) return;
+    if (static_cast<std::uint64_t>(c) < min_keep_) {
+      below_min_ = true;
+      return;
+    }
+    heap_.push_back({static_cast<std::uint64_t>(c), pair_key_[idx], idx});
+    std::push_heap(heap_.begin(), heap_.end(), HeapLess{&policy_});
+  }
+  void consider_push(std::uint32_t idx) { push_if_eligible(idx); }
+
+  /// Adds `delta` to the count of pair (x, y); a positive delta also records that word w holds it.
+  void add_delta(std::uint32_t x, std::uint32_t y, std::int64_t delta, std::uint32_t w) {
+    if constexpr (!Policy::kAllPairs) {
+      if (!policy_.can_pair(x, y)) return;
+    }
+    const std::uint64_t key = pack_pair(x, y);
+    bool inserted = false;
+    const std::uint32_t idx = pairs_.find_or_insert(key, static_cast<std::uint32_t>(pair_count_.size()), inserted);
+    if (inserted) {
+      pair_count_.push_back(0);
+      pair_key_.push_back(key);
+      pair_words_.emplace_back();
+      touch_stamp_.push_back(0);
+    }
+    pair_count_[idx] += delta;
+    if (delta > 0) {
+      auto& list = pair_words_[idx];
+      if (list.empty() || list.back() != w) list.push_back(w);
+      if (touch_stamp_[idx] != step_) {
+        touch_stamp_[idx] = step_;
+        touched_.push_back(idx);
+      }
+    }
+  }
+
+  /// A count change found by a worker thread, applied later in word order.
+  struct Delta {
+    std::uint32_t x, y;
+    std::int64_t delta;
+    std::uint32_t word;
+  };
+
+  /// Rewrites word w, replacing every (a, b) by t left to right without overlap (as the encoder
+  /// applies a merge), and reports the count changes of the neighbouring pairs to `emit`.
+  template <class Emit>
+  void rewrite_word(std::uint32_t w, std::uint32_t a, std::uint32_t b, std::uint32_t t, Emit&& emit) {
+    std::uint32_t* s = words_.symbols.data() + words_.begin[w];
+    const std::uint32_t n = words_.length[w];
+    // Most listed words hold the pair once, or no longer at all: find it before writing anything.
+    std::uint32_t i = 0;
+    while (i + 1 < n && !(s[i] == a && s[i + 1] == b)) ++i;
+    if (i + 1 >= n) return;
+    const auto c = static_cast<std::int64_t>(words_.count[w]);
+    std::uint32_t j = i;
+    while (i < n) {
+      if (i + 1 < n && s[i] == a && s[i + 1] == b) {
+        // The left neighbour is the symbol already written, so in a chain "a b a b" the first t
+        // is the second one's neighbour, and the changes add up to the new word's pairs.
+        if (j > 0) {
+          emit(s[j - 1], a, -c);
+          emit(s[j - 1], t, c);
+        }
+        if (i + 2 < n) {
+          emit(b, s[i + 2], -c);
+          emit(t, s[i + 2], c);
+        }
+        s[j++] = t;
+        i += 2;
+      } else {
+        s[j++] = s[i++];
+      }
+    }
+    words_.length[w] = j;
+  }
+
+  /// Merges (a, b) -> t in every word that holds the pair and updates the pair counts. Large
+  /// merges rewrite their words on several threads, each collecting its count changes; the
+  /// changes are then applied in word order, exactly as the serial loop applies them, so the
+  /// result never depends on the thread count.
+  void apply_merge(std::uint32_t idx, std::uint32_t a, std::uint32_t b, std::uint32_t t) {
+    ++step_;
+    if (word_stamp_.size() != words_.size()) word_stamp_.assign(words_.size(), 0);
+    std::vector<std::uint32_t> list;
+    list.swap(pair_words_[idx]);
+    std::size_t n = 0;
+    for (const std::uint32_t w : list) {
+      if (word_stamp_[w] == step_) continue;  // listed twice
+      word_stamp_[w] = step_;
+      list[n++] = w;
+    }
+    list.resize(n);
+    const int parts = n >= kParallelWords ? std::min<int>(threads_, static_cast<int>(n / (kParallelWords / 2))) : 1;
+    if (parts <= 1) {
+      for (const std::uint32_t w : list)
+        rewrite_word(w, a, b, t, [&](std::uint32_t x, std::uint32_t y, std::int64_t d) { add_delta(x, y, d, w); });
+    } else {
+      if (deltas_.size() < static_cast<std::size_t>(parts)) deltas_.resize(static_cast<std::size_t>(parts));
+      parallel_for(0, parts, [&](std::int64_t p) {
+        auto& out = deltas_[static_cast<std::size_t>(p)];
+        out.clear();
+        const std::size_t lo = n * static_cast<std::size_t>(p) / static_cast<std::size_t>(parts);
+        const std::size_t hi = n * static_cast<std::size_t>(p + 1) / static_cast<std::size_t>(parts);
+        for (std::size_t k = lo; k < hi; ++k) {
+          const std::uint32_t w = list[k];
+          rewrite_word(w, a, b, t, [&](std::uint32_t x, std::uint32_t y, std::int64_t d) {
+            if constexpr (!Policy::kAllPairs) {
+              if (!policy_.can_pair(x, y)) return;
+            }
+            out.push_back({x, y, d, w});
+          });
+        }
+      });
+      for (int p = 0; p < parts; ++p)
+        for (const Delta& d : deltas_[static_cast<std::size_t>(p)]) add_delta(d.x, d.y, d.delta, d.word);
+    }
+    pair_count_[idx] = 0;  // every occurrence is gone
+    for (const std::uint32_t p : touched_) push_if_eligible(p);
+    touched_.clear();
+  }
+
+  // Below this many words a merge is rewritten on the calling thread: starting threads costs
+  // more than it saves.
+  static constexpr std::size_t kParallelWords = 4096;
+
+  WordTable& words_;
+  Policy& policy_;
+  std::uint64_t min_keep_;
+  int threads_;
+  bool below_min_ = false;
+  PairIndexMap pairs_;
+  std::vector<std::int64_t> pair_count_;
+  std::vector<std::uint64_t> pair_key_;
+  std::vector<std::vector<std::uint32_t>> pair_words_;
+  std::vector<std::uint32_t> touch_stamp_;
+  std::vector<std::uint32_t> touched_;
+  std::vector<std::uint32_t> word_stamp_;
+  std::vector<HeapEntry> heap_;
+  std::vector<std::vector<Delta>> deltas_;
+  std::uint32_t step_ = 0;
+};
+
+}  // namespace dapt::tokenizer::detail
