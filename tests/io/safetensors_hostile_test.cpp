@@ -7,6 +7,8 @@
 /// mutation loop checks the one property that matters for untrusted files: every input either
 /// parses into views that lie inside the buffer, or throws dapt::Error, and nothing else.
 #include <algorithm>
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -792,4 +794,12 @@ TEST_CASE("hostile safetensors: seeded mutations parse cleanly or throw dapt::Er
   CHECK(parsed + rejected == kVariants);
   CHECK(parsed > 0);  // some mutations (padding, metadata, same-size digits) stay valid
   CHECK(rejected > kVariants / 2);
+}
+
+TEST_CASE("hostile safetensors: a FIFO is refused at once, not read forever", "[io][safetensors][hostile]") {
+  dapt_test::TempDir dir("st_fifo");
+  const auto fifo = dir.path / "model.safetensors";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  REQUIRE_DAPT_ERROR(dapt::io::SafetensorsFile::open(fifo), kIo, "not a regular file");
+  REQUIRE_DAPT_ERROR(dapt::io::read_json_file(fifo), kIo, "not a regular file");
 }

@@ -31,7 +31,8 @@ struct ReadOnlyFile {
   int fd = -1;
   std::size_t size = 0;
   explicit ReadOnlyFile(const std::filesystem::path& path) {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO must not hang before the regular-file check below.
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) DAPT_FAIL(ErrorCategory::kIo, "cannot open ", path.string(), ": ", errno_text(errno));
     struct stat st {};
     if (::fstat(fd, &st) != 0) {

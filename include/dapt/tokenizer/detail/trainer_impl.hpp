@@ -11,6 +11,8 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -637,30 +639,42 @@ class MergeEngine {
       list[n++] = w;
     }
     list.resize(n);
-    const int parts = n >= kParallelWords ? std::min<int>(threads_, static_cast<int>(n / (kParallelWords / 2))) : 1;
-    if (parts <= 1) {
+    const bool large = n >= kParallelWords;
+    std::uint64_t work = 0;
+    if (large)
+      for (const std::uint32_t w : list) work += words_.length[w] + 8;  // + the cost of reaching the word
+    const bool parallel = large && threads_ > 1 && pace_.choose_parallel();
+    const auto t0 = std::chrono::steady_clock::now();
+    if (!parallel) {
       for (const std::uint32_t w : list)
         rewrite_word(w, a, b, t, [&](std::uint32_t x, std::uint32_t y, std::int64_t d) { add_delta(x, y, d, w); });
     } else {
-      if (deltas_.size() < static_cast<std::size_t>(parts)) deltas_.resize(static_cast<std::size_t>(parts));
-      parallel_for(0, parts, [&](std::int64_t p) {
-        auto& out = deltas_[static_cast<std::size_t>(p)];
-        out.clear();
-        const std::size_t lo = n * static_cast<std::size_t>(p) / static_cast<std::size_t>(parts);
-        const std::size_t hi = n * static_cast<std::size_t>(p + 1) / static_cast<std::size_t>(parts);
-        for (std::size_t k = lo; k < hi; ++k) {
-          const std::uint32_t w = list[k];
-          rewrite_word(w, a, b, t, [&](std::uint32_t x, std::uint32_t y, std::int64_t d) {
-            if constexpr (!Policy::kAllPairs) {
-              if (!policy_.can_pair(x, y)) return;
-            }
-            out.push_back({x, y, d, w});
-          });
+      // Many more chunks than threads, taken in turn: on a shared machine a descheduled thread
+      // then delays the merge by one small chunk, not by a whole share of the words.
+      const std::size_t chunks = std::min<std::size_t>(n / (kParallelWords / 16), 16 * static_cast<std::size_t>(threads_));
+      if (deltas_.size() < chunks) deltas_.resize(chunks);
+      std::atomic<std::size_t> next{0};
+      parallel_for(0, threads_, [&](std::int64_t) {
+        for (;;) {
+          const std::size_t ch = next.fetch_add(1, std::memory_order_relaxed);
+          if (ch >= chunks) break;
+          auto& out = deltas_[ch];
+          out.clear();
+          for (std::size_t k = n * ch / chunks, hi = n * (ch + 1) / chunks; k < hi; ++k) {
+            const std::uint32_t w = list[k];
+            rewrite_word(w, a, b, t, [&](std::uint32_t x, std::uint32_t y, std::int64_t d) {
+              if constexpr (!Policy::kAllPairs) {
+                if (!policy_.can_pair(x, y)) return;
+              }
+              out.push_back({x, y, d, w});
+            });
+          }
         }
       });
-      for (int p = 0; p < parts; ++p)
-        for (const Delta& d : deltas_[static_cast<std::size_t>(p)]) add_delta(d.x, d.y, d.delta, d.word);
+      for (std::size_t ch = 0; ch < chunks; ++ch)
+        for (const Delta& d : deltas_[ch]) add_delta(d.x, d.y, d.delta, d.word);
     }
+    if (large) pace_.record(parallel, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), work);
     pair_count_[idx] = 0;  // every occurrence is gone
     for (const std::uint32_t p : touched_) push_if_eligible(p);
     touched_.clear();
@@ -669,6 +683,36 @@ class MergeEngine {
   // Below this many words a merge is rewritten on the calling thread: starting threads costs
   // more than it saves.
   static constexpr std::size_t kParallelWords = 4096;
+
+  /// Decides whether large merges run on threads, from measured seconds per symbol of both ways.
+  /// On an idle machine the threads win; on a shared one a descheduled thread stalls every merge
+  /// at its barrier, and the serial loop wins. Either way the result is the same, so the choice
+  /// can follow the clock; it is re-probed now and then, as the load changes.
+  class Pace {
+   public:
+    bool choose_parallel() {
+      ++decisions_;
+      if (samples_[0] < kProbe) return false;
+      if (samples_[1] < kProbe) return true;
+      if (decisions_ % kReprobe == 0) return !prefer_parallel();
+      return prefer_parallel();
+    }
+    void record(bool parallel, double seconds, std::uint64_t work) {
+      const int k = parallel ? 1 : 0;
+      // Exponential averages, so the estimate follows a change of load within a few dozen merges.
+      const double rate = seconds / static_cast<double>(std::max<std::uint64_t>(work, 1));
+      rate_[k] = samples_[k] == 0 ? rate : 0.8 * rate_[k] + 0.2 * rate;
+      ++samples_[k];
+    }
+
+   private:
+    static constexpr int kProbe = 4;
+    static constexpr std::uint64_t kReprobe = 32;
+    bool prefer_parallel() const noexcept { return rate_[1] < 0.9 * rate_[0]; }
+    double rate_[2] = {0, 0};
+    int samples_[2] = {0, 0};
+    std::uint64_t decisions_ = 0;
+  };
 
   WordTable& words_;
   Policy& policy_;
@@ -684,6 +728,7 @@ class MergeEngine {
   std::vector<std::uint32_t> word_stamp_;
   std::vector<HeapEntry> heap_;
   std::vector<std::vector<Delta>> deltas_;
+  Pace pace_;
   std::uint32_t step_ = 0;
 };
 
