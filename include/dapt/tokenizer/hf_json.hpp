@@ -177,7 +177,9 @@ inline json::value write_pre_tokenizer(const PreTokenizer& p) {
                                   {"prepend_scheme", prepend_scheme_name(m->prepend_scheme)}, {"split", m->split}});
     else if (const auto* d = std::get_if<DigitsStep>(&s))
       list.push_back(json::object{{"type", "Digits"}, {"individual_digits", d->individual_digits}});
+    // BoundarySplitStep changes no tokenization: it has no tokenizer.json form and is left out.
   }
+  if (list.empty()) return nullptr;
   if (list.size() == 1) return list[0];
   return json::object{{"type", "Sequence"}, {"pretokenizers", std::move(list)}};
 }

@@ -292,6 +292,15 @@ inline VocabMergeResult merge_vocabularies(const Tokenizer& base, const Tokenize
 
   TokenizerParts parts = base.parts();
   parts.model = std::move(merged);
+  // A boundary split (a speed-up of SentencePiece models) stays only if no new token spans one.
+  auto& steps = parts.pre_tokenizer.steps;
+  std::erase_if(steps, [&](const PreTokenizerStep& step) {
+    const auto* split = std::get_if<BoundarySplitStep>(&step);
+    if (!split) return false;
+    for (const auto& t : result.new_tokens)
+      if (split->spans(t.content)) return true;
+    return false;
+  });
   result.tokenizer = Tokenizer(std::move(parts));
   report.merged_vocab = result.tokenizer.vocab_size();
   report.domain.tokens_before = detail::count_tokens(base, domain_sample, &report.domain.bytes);

@@ -47,7 +47,19 @@ struct MetaspaceStep {
 struct DigitsStep {
   bool individual_digits = false;
 };
-using PreTokenizerStep = std::variant<SplitStep, ByteLevelStep, MetaspaceStep, DigitsStep>;
+/// Splits before each run of `marker` that follows other text ("a▁▁b" -> "a", "▁▁b"). A pure
+/// speed-up that SentencePiece models get when no token spans such a boundary (checked by the
+/// builder), so the tokenization is unchanged; it has no tokenizer.json form and is not saved.
+struct BoundarySplitStep {
+  std::string marker;
+  /// True when `token` holds the marker right after other text, i.e. spans a boundary.
+  bool spans(std::string_view token) const {
+    for (std::size_t pos = token.find(marker, 1); pos != std::string_view::npos; pos = token.find(marker, pos + 1))
+      if (pos < marker.size() || token.compare(pos - marker.size(), marker.size(), marker) != 0) return true;
+    return false;
+  }
+};
+using PreTokenizerStep = std::variant<SplitStep, ByteLevelStep, MetaspaceStep, DigitsStep, BoundarySplitStep>;
 
 /// Scratch memory of one pre-tokenization (reuse it across calls).
 struct PreTokenizeScratch {
@@ -202,6 +214,18 @@ struct PreTokenizer {
       s.ranges.push_back({static_cast<std::uint32_t>(hit), static_cast<std::uint32_t>(hit + st.replacement.size())});
     marks_from_ranges(owned, s);
     emit_marks(owned, SplitBehavior::kMergedWithNext, false, s);
+  }
+
+  static void apply(const BoundarySplitStep& st, std::string_view piece, bool, PreTokenizeScratch& s) {
+    const std::string_view m = st.marker;
+    std::size_t start = 0;
+    for (std::size_t pos = piece.find(m, 1); pos != std::string_view::npos; pos = piece.find(m, pos + m.size())) {
+      // A boundary only where the text before is not the marker itself.
+      if (pos >= m.size() && piece.compare(pos - m.size(), m.size(), m) == 0) continue;
+      s.next.push_back(piece.substr(start, pos - start));
+      start = pos;
+    }
+    s.next.push_back(piece.substr(start));
   }
 
   static void apply(const DigitsStep& st, std::string_view piece, bool, PreTokenizeScratch& s) {

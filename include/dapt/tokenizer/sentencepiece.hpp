@@ -128,6 +128,16 @@ inline Tokenizer tokenizer_from_sentencepiece(const SpmModel& spm, std::string_v
   parts.decoder.steps.push_back(ByteFallbackDecodeStep{});
   parts.decoder.steps.push_back(FuseDecodeStep{});
   if (ns.add_dummy_prefix) parts.decoder.steps.push_back(StripDecodeStep{" ", 1, 0});
+  // Speed: SentencePiece encodes the whole text as one sequence, but when no piece holds "▁"
+  // after another character, no merge can join across the start of a "▁" run, so splitting
+  // there gives the same ids and lets the encoder cache words.
+  if (ns.escape_whitespaces) {
+    const BoundarySplitStep split{std::string(kSpmSpace)};
+    bool spans = false;
+    for (const auto& p : pieces)
+      if (p.type == SpmPieceType::kNormal || p.type == SpmPieceType::kUserDefined) spans = spans || split.spans(p.piece);
+    if (!spans) parts.pre_tokenizer.steps.push_back(split);
+  }
   return Tokenizer(std::move(parts));
 }
 

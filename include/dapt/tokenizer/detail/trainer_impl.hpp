@@ -26,6 +26,7 @@
 #include "dapt/core/error.hpp"
 #include "dapt/core/parallel.hpp"
 #include "dapt/core/progress.hpp"
+#include "dapt/tokenizer/detail/script_tables.hpp"
 #include "dapt/tokenizer/regex_split.hpp"
 #include "dapt/tokenizer/unicode.hpp"
 
@@ -246,8 +247,8 @@ inline void count_byte_level_unit(std::string_view unit, SplitRegex regex, Range
   counters.invalid_bytes += count_invalid_utf8(unit);
 }
 
-/// Counts the words of one SentencePiece unit: each line (a trailing '\r' dropped, empty lines
-/// skipped) is a sentence, normalized as LLaMA-2's SentencePiece model does (a dummy "▁" prefix,
+/// Counts the words of one SentencePiece unit: each line (split at '\n' only, so a CR LF line
+/// keeps its '\r' as SentencePiece's line reader does; empty lines skipped) is a sentence, normalized as LLaMA-2's SentencePiece model does (a dummy "▁" prefix,
 /// every U+0020 replaced by "▁", nothing else changed; an invalid UTF-8 byte becomes U+FFFD as in
 /// SentencePiece's own decoder) and split before each "▁". With `whitespace_runs` a run of "▁"
 /// stays with the word that follows it (allow_whitespace_only_pieces, as LLaMA-2 trains), so
@@ -258,9 +259,8 @@ inline void count_spm_unit(std::string_view unit, bool whitespace_runs, std::str
   while (pos < unit.size()) {
     const void* nl = std::memchr(unit.data() + pos, '\n', unit.size() - pos);
     const std::size_t line_end = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - unit.data()) : unit.size();
-    std::string_view line = unit.substr(pos, line_end - pos);
+    const std::string_view line = unit.substr(pos, line_end - pos);
     pos = line_end + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) continue;
     ++counters.lines;
     word.assign(kSpmSpaceUtf8);
@@ -309,66 +309,26 @@ inline void count_spm_unit(std::string_view unit, bool whitespace_runs, std::str
   }
 }
 
-/// Script ids of spm_script. 0 means "takes the script of its neighbours" (the whitespace symbol
-/// and combining marks, which SentencePiece skips or assigns to the previous character).
-inline constexpr std::int32_t kScriptNone = 0;
-inline constexpr std::int32_t kScriptCommon = 1;
-inline constexpr std::int32_t kScriptLatin = 2;
+/// Script ids of spm_script. 0 means "takes the script of its neighbours": combining marks
+/// (Unicode's Inherited), which SentencePiece assigns to the previous character, and the "▁"
+/// symbol, which its script rule skips.
+inline constexpr std::int32_t kScriptNone = kScriptInherited;
+inline constexpr std::int32_t kScriptCommon = kScriptCommonId;
+inline constexpr std::int32_t kScriptLatin = kScriptLatinId;
 
-struct ScriptRange {
-  char32_t first, last;
-  std::int32_t script;
-};
-
-// Unicode blocks of the major scripts, sorted. Kana share Han's id because SentencePiece merges
-// Hiragana and Katakana into Han.
-inline constexpr ScriptRange kScriptRanges[] = {
-    {0x00C0, 0x02AF, kScriptLatin}, {0x0370, 0x03FF, 3},  {0x0400, 0x052F, 4},  {0x0530, 0x058F, 5},
-    {0x0590, 0x05FF, 6},            {0x0600, 0x06FF, 7},  {0x0700, 0x074F, 8},  {0x0750, 0x077F, 7},
-    {0x0780, 0x07BF, 9},            {0x08A0, 0x08FF, 7},  {0x0900, 0x097F, 10}, {0x0980, 0x09FF, 11},
-    {0x0A00, 0x0A7F, 12},           {0x0A80, 0x0AFF, 13}, {0x0B00, 0x0B7F, 14}, {0x0B80, 0x0BFF, 15},
-    {0x0C00, 0x0C7F, 16},           {0x0C80, 0x0CFF, 17}, {0x0D00, 0x0D7F, 18}, {0x0D80, 0x0DFF, 19},
-    {0x0E00, 0x0E7F, 20},           {0x0E80, 0x0EFF, 21}, {0x0F00, 0x0FFF, 22}, {0x1000, 0x109F, 23},
-    {0x10A0, 0x10FF, 24},           {0x1100, 0x11FF, 25}, {0x1200, 0x139F, 26}, {0x13A0, 0x13FF, 27},
-    {0x1780, 0x17FF, 28},           {0x1800, 0x18AF, 29}, {0x1C80, 0x1C8F, 4},  {0x1D00, 0x1D7F, kScriptLatin},
-    {0x1E00, 0x1EFF, kScriptLatin}, {0x1F00, 0x1FFF, 3},  {0x2C60, 0x2C7F, kScriptLatin}, {0x2DE0, 0x2DFF, 4},
-    {0x3040, 0x30FF, 30},           {0x3130, 0x318F, 25}, {0x31F0, 0x31FF, 30}, {0x3400, 0x4DBF, 30},
-    {0x4E00, 0x9FFF, 30},           {0xA640, 0xA69F, 4},  {0xA720, 0xA7FF, kScriptLatin}, {0xAB30, 0xAB6F, kScriptLatin},
-    {0xAC00, 0xD7AF, 25},           {0xF900, 0xFAFF, 30}, {0xFB1D, 0xFB4F, 6},  {0xFB50, 0xFDFF, 7},
-    {0xFE70, 0xFEFF, 7},            {0xFF21, 0xFF3A, kScriptLatin}, {0xFF41, 0xFF5A, kScriptLatin}, {0xFF66, 0xFF9F, 30},
-    {0x20000, 0x3134F, 30},
-};
-
-// Combining marks of script Inherited: they take the script of the character before them.
-inline constexpr ScriptRange kInheritedRanges[] = {
-    {0x0300, 0x036F, 0}, {0x064B, 0x0655, 0}, {0x0670, 0x0670, 0}, {0x1AB0, 0x1AFF, 0}, {0x1DC0, 0x1DFF, 0},
-    {0x200C, 0x200D, 0}, {0x20D0, 0x20FF, 0}, {0xFE00, 0xFE0F, 0}, {0xFE20, 0xFE2F, 0}, {0xE0100, 0xE01EF, 0},
-};
-
-/// An approximation of the Unicode script of `cp`, for SentencePiece's split_by_unicode_script
-/// (a piece never mixes scripts). Exact script data would need the Scripts.txt tables, so scripts
-/// are assigned by block: ASCII letters are Latin and other ASCII is Common (so "a_b" and "x." are
-/// never one piece, as in SentencePiece); letters of the blocks above get that block's script, the
-/// other characters of Latin, Greek and Cyrillic blocks are Common, and in the remaining script
-/// blocks (Indic, Thai, Hangul, Han, ...) every character, marks included, gets the block's
-/// script. A letter outside every listed block gets a script of its own per 128 code points;
-/// anything else is Common.
+/// The Unicode script of `cp` as SentencePiece's split_by_unicode_script sees it (a piece never
+/// mixes scripts): from Scripts.txt (detail/script_tables.hpp), Common when unlisted, Hiragana and
+/// Katakana counted as Han.
 inline std::int32_t spm_script(char32_t cp) noexcept {
   if (cp < 0x80) return (kAsciiClass[cp] & 3) == kClassLetter ? kScriptLatin : kScriptCommon;
-  for (const auto& r : kInheritedRanges)
-    if (cp >= r.first && cp <= r.last) return kScriptNone;
-  const bool letter = class_of(cp) == kClassLetter;
-  const auto* it = std::upper_bound(std::begin(kScriptRanges), std::end(kScriptRanges), cp,
-                                    [](char32_t c, const ScriptRange& r) { return c < r.first; });
-  if (it != std::begin(kScriptRanges)) {
-    const ScriptRange& r = *(it - 1);
-    if (cp <= r.last) {
-      if (letter) return r.script;
-      return (r.script == kScriptLatin || r.script == 3 || r.script == 4) ? kScriptCommon : r.script;
-    }
-  }
-  return letter ? static_cast<std::int32_t>(0x10000 + (cp >> 7)) : kScriptCommon;
+  const std::uint32_t key = (static_cast<std::uint32_t>(cp) << 8) | 0xffu;
+  const auto* it = std::upper_bound(std::begin(kScriptRuns), std::end(kScriptRuns), key);
+  return static_cast<std::int32_t>(*(it - 1) & 0xffu);
 }
+
+/// SentencePiece's is_unicode_decimal_number: the digits split_digits keeps apart (ASCII and
+/// fullwidth).
+constexpr bool spm_digit(char32_t cp) noexcept { return (cp >= '0' && cp <= '9') || (cp >= 0xFF10 && cp <= 0xFF19); }
 
 // ------------------------------------------------------------------------------------------------
 // The merge engine
@@ -531,6 +491,8 @@ class MergeEngine {
   }
 
   std::size_t pair_count() const noexcept { return pair_count_.size(); }
+  /// Merges whose words were rewritten on several threads.
+  std::size_t threaded_merges() const noexcept { return threaded_merges_; }
 
  private:
   struct HeapEntry {
@@ -674,6 +636,7 @@ class MergeEngine {
       for (std::size_t ch = 0; ch < chunks; ++ch)
         for (const Delta& d : deltas_[ch]) add_delta(d.x, d.y, d.delta, d.word);
     }
+    threaded_merges_ += parallel ? 1 : 0;
     if (large) pace_.record(parallel, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), work);
     pair_count_[idx] = 0;  // every occurrence is gone
     for (const std::uint32_t p : touched_) push_if_eligible(p);
@@ -729,6 +692,7 @@ class MergeEngine {
   std::vector<HeapEntry> heap_;
   std::vector<std::vector<Delta>> deltas_;
   Pace pace_;
+  std::size_t threaded_merges_ = 0;
   std::uint32_t step_ = 0;
 };
 
