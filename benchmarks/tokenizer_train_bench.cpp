@@ -8,16 +8,17 @@
 ///       which is checked (a mismatch fails the run and records nothing).
 ///   (b) SentencePiece-style BPE, vocabulary 8000 (LLaMA-2 settings: byte fallback, split digits,
 ///       coverage 0.9995, dummy prefix, whitespace-only pieces): dapt's BpeTrainer against
-///       `sentencepiece` (model_type=bpe, same settings, every line a sentence). The algorithms
-///       differ in their details (SentencePiece's scripts and tie-breaks), so the vocabularies are
-///       compared by quality instead: tokens per byte over the lines of the corpus's first 2 MB.
+///       `sentencepiece` (model_type=bpe, same settings, every line a sentence). These are the
+///       same rules, but SentencePiece ranks only a few hundred candidate pairs exactly at a time,
+///       so a few equal-count ties may come out in another order: the run prints how many pieces
+///       sit at the same id, and records tokens per byte over the lines of the corpus's first 2 MB
+///       for both (a quality check).
 /// Both sides use all of dapt's thread count (RAYON_NUM_THREADS and num_threads for the peers).
-/// The corpus is ~100 MB of English and code gathered from this machine: man pages (gzip -dc),
-/// C/C++ headers from /usr/include and plain-text files from /usr/share/doc, interleaved in 256 KB
-/// slices so that any prefix is a mix, with lines that are not valid UTF-8 (or hold NUL) dropped.
-/// It is written once to benchmarks/.data/tokenizer_corpus_<N>MB.txt; `--corpus-mb N` picks
-/// another size (say 10 for a quick run). dapt's trainings are timed 3 times after one untimed run
-/// (median reported); each peer training runs once, since one takes up to a minute.
+/// The corpus is the tokenizer benchmarks' shared English + code mix (peers/corpus.py: man pages,
+/// package documentation, C/C++ headers, Python sources), 100 MB by default, cached in
+/// benchmarks/.data; `--corpus-mb N` picks another size (say 10 for a quick run). dapt's trainings
+/// are timed 3 times after one untimed run (median reported); each peer training runs once, since
+/// one takes up to a minute.
 /// Run it through `benchmarks/run tokenizer_train_bench [--corpus-mb N]`.
 #include <algorithm>
 #include <cstdint>
@@ -27,6 +28,8 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,7 +37,6 @@
 #include <boost/json.hpp>
 
 #include "bench_util.hpp"
-#include "dapt/core/utf8.hpp"
 #include "dapt/tokenizer/hf_json.hpp"
 #include "dapt/tokenizer/trainer.hpp"
 
@@ -52,138 +54,38 @@ constexpr std::size_t kByteLevelVocab = 32000;
 constexpr std::size_t kSpmVocab = 8000;
 constexpr std::size_t kEvalBytes = std::size_t{2} << 20;
 constexpr int kOurReps = 3;
-constexpr std::size_t kSlice = 256 << 10;
 
 // ------------------------------------------------------------------------------------------------
 // The corpus
 
-/// Appends the lines of `text` that are valid UTF-8 without NUL bytes (each with its '\n').
-void append_clean_lines(std::string_view text, std::string& out) {
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t nl = text.find('\n', pos);
-    const std::size_t end = nl == std::string_view::npos ? text.size() : nl;
-    const std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
-    if (line.find('\0') != std::string_view::npos || !dapt::is_valid_utf8(line)) continue;
-    out.append(line);
-    out.push_back('\n');
-  }
-}
-
-std::vector<fs::path> list_files(const fs::path& root, bool (*keep)(const fs::path&)) {
-  std::vector<fs::path> out;
-  std::error_code ec;
-  for (fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end; !ec && it != end;
-       it.increment(ec)) {
-    if (it->is_symlink(ec) || !it->is_regular_file(ec)) continue;
-    if (keep(it->path())) out.push_back(it->path());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-std::string read_file(const fs::path& p, std::uintmax_t limit) {
-  std::error_code ec;
-  const auto size = fs::file_size(p, ec);
-  if (ec || size > limit) return {};
+std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
-  std::string s(static_cast<std::size_t>(size), '\0');
-  in.read(s.data(), static_cast<std::streamsize>(s.size()));
-  s.resize(static_cast<std::size_t>(in.gcount()));
-  return s;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (!in) throw std::runtime_error("cannot read " + p.string());
+  return ss.str();
 }
 
-/// One source of text: a sorted list of files, read (or decompressed) on demand.
-struct Source {
-  std::vector<fs::path> files;
-  bool gzip = false;
-  std::size_t next = 0;
-  std::string pending;
-
-  bool exhausted() const { return next >= files.size() && pending.empty(); }
-
-  /// Up to `want` bytes of whole lines.
-  std::string take(std::size_t want) {
-    while (pending.size() < want && next < files.size()) {
-      if (gzip) {
-        // Decompress man pages in batches: one process per page would take most of the time.
-        std::string cmd = "gzip -dc --";
-        for (int k = 0; k < 64 && next < files.size(); ++k) cmd += " " + dapt::bench::shell_quote(files[next++].string());
-        const auto r = dapt::bench::run_command(cmd + " 2>/dev/null");
-        append_clean_lines(r.out, pending);
-      } else {
-        const std::string s = read_file(files[next++], 4u << 20);
-        if (s.find('\0') == std::string::npos) append_clean_lines(s, pending);
-      }
-    }
-    std::size_t n = std::min(want, pending.size());
-    if (n < pending.size()) {
-      std::size_t nl = pending.rfind('\n', n - 1);
-      if (nl == std::string::npos) nl = pending.find('\n');  // a first line longer than `want`
-      n = nl == std::string::npos ? pending.size() : nl + 1;
-    }
-    std::string out = pending.substr(0, n);
-    pending.erase(0, n);
-    return out;
-  }
-};
-
-bool is_man_page(const fs::path& p) {
-  const std::string dir = p.parent_path().filename().string();
-  return p.extension() == ".gz" && dir.rfind("man", 0) == 0 && p.parent_path().parent_path() == "/usr/share/man";
-}
-bool is_source(const fs::path& p) {
-  static const char* const kExt[] = {".h", ".hpp", ".hh", ".hxx", ".c", ".cc", ".cpp", ".tcc", ".ipp", ".inl"};
-  const std::string e = p.extension().string();
-  return std::any_of(std::begin(kExt), std::end(kExt), [&](const char* x) { return e == x; });
-}
-bool is_plain_doc(const fs::path& p) {
-  static const char* const kSkip[] = {".gz", ".bz2", ".xz", ".zst", ".png", ".jpg", ".gif", ".svg", ".pdf", ".ico", ".woff"};
-  const std::string e = p.extension().string();
-  return std::none_of(std::begin(kSkip), std::end(kSkip), [&](const char* x) { return e == x; });
+/// The shared English + code corpus of the tokenizer benchmarks (peers/corpus.py builds it once and
+/// prints its size and hash), `mb` megabytes.
+fs::path ensure_corpus(const dapt::bench::Options& opt, double mb) {
+  fs::create_directories(opt.data_dir);
+  char name[64];
+  std::snprintf(name, sizeof name, "corpus_en_code_%gMB.txt", mb);
+  const fs::path corpus = opt.data_dir / name;
+  using dapt::bench::shell_quote;
+  const auto r = dapt::bench::run_command(shell_quote(opt.python.string()) + " " +
+                                          shell_quote((opt.peers_dir / "corpus.py").string()) + " " +
+                                          shell_quote(corpus.string()) + " " + std::to_string(mb));
+  if (r.exit_code != 0) throw std::runtime_error("could not build the corpus (peers/corpus.py; run benchmarks/setup)");
+  std::printf("corpus: %s", r.out.c_str());
+  return corpus;
 }
 
-/// The cached corpus of `mb` megabytes (10^6 bytes), written when missing.
-fs::path ensure_corpus(const fs::path& data_dir, std::size_t mb) {
-  fs::create_directories(data_dir);
-  const fs::path path = data_dir / ("tokenizer_corpus_" + std::to_string(mb) + "MB.txt");
-  std::error_code ec;
-  if (fs::is_regular_file(path, ec)) return path;
-  const std::size_t target = mb * 1000 * 1000;
-  std::printf("gathering a %zu MB corpus from man pages, /usr/include and /usr/share/doc into %s (once)\n", mb,
-              path.c_str());
-  std::fflush(stdout);
-  std::vector<Source> sources(3);
-  sources[0].files = list_files("/usr/share/man", is_man_page);
-  sources[0].gzip = true;
-  sources[1].files = list_files("/usr/include", is_source);
-  sources[2].files = list_files("/usr/share/doc", is_plain_doc);
-  const fs::path tmp = path.string() + ".tmp";
-  std::ofstream out(tmp, std::ios::binary);
-  std::size_t written = 0;
-  bool any = true;
-  while (written < target && any) {
-    any = false;
-    for (auto& s : sources) {
-      if (written >= target || s.exhausted()) continue;
-      const std::string slice = s.take(std::min(kSlice, target - written));
-      out.write(slice.data(), static_cast<std::streamsize>(slice.size()));
-      written += slice.size();
-      any = any || !slice.empty();
-    }
-  }
-  out.close();
-  if (!out) throw std::runtime_error("cannot write " + tmp.string());
-  if (written < target) std::printf("note: this machine had only %.1f MB of text\n", written / 1e6);
-  fs::rename(tmp, path);
-  return path;
-}
-
-/// The lines of the corpus's first kEvalBytes (whole lines, one final '\r' dropped, empty lines
-/// skipped): what both sides' SentencePiece-style tokenizers are measured on.
+/// The lines of the corpus's first kEvalBytes (whole lines, empty ones skipped): what both sides'
+/// SentencePiece-style tokenizers are measured on.
 std::vector<std::string> eval_lines(const fs::path& corpus) {
-  std::string head = read_file(corpus, ~std::uintmax_t{0}).substr(0, kEvalBytes);
+  std::string head = read_file(corpus).substr(0, kEvalBytes);
   head.resize(head.rfind('\n') + 1);
   std::vector<std::string> lines;
   std::size_t pos = 0;
@@ -191,7 +93,6 @@ std::vector<std::string> eval_lines(const fs::path& corpus) {
     const std::size_t nl = head.find('\n', pos);
     std::string line = head.substr(pos, nl - pos);
     pos = nl + 1;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
     if (!line.empty()) lines.push_back(std::move(line));
   }
   return lines;
@@ -203,7 +104,7 @@ std::vector<std::string> eval_lines(const fs::path& corpus) {
 struct PeerRun {
   std::string tokenizers_name = "tokenizers", spm_name = "sentencepiece";
   std::optional<double> tokenizers_s, spm_s, spm_tokens_per_byte;
-  fs::path tokenizers_json;
+  fs::path tokenizers_json, spm_pieces;
   std::string error;
 };
 
@@ -236,6 +137,7 @@ PeerRun run_peer(const dapt::bench::Options& opt, const fs::path& corpus, const 
     p.spm_name = "sentencepiece " + std::string(s.at("version").as_string());
     p.spm_s = s.at("time").as_object().at("median").to_number<double>();
     p.spm_tokens_per_byte = s.at("tokens_per_byte").to_number<double>();
+    p.spm_pieces = std::string(s.at("pieces").as_string());
   } catch (const std::exception& e) {
     p.error = std::string("unreadable peer output: ") + e.what();
   }
@@ -262,12 +164,12 @@ std::string first_difference(const Tokenizer& a, const Tokenizer& b) {
 
 int run(int argc, char** argv) {
   // --corpus-mb is this benchmark's own option; the rest go to the shared parser.
-  std::size_t corpus_mb = 100;
+  double corpus_mb = 100;
   std::vector<char*> rest{argv[0]};
   for (int i = 1; i < argc; ++i) {
     if (std::string_view(argv[i]) == "--corpus-mb" && i + 1 < argc) {
-      corpus_mb = static_cast<std::size_t>(std::stoul(argv[++i]));
-      if (corpus_mb == 0) throw std::runtime_error("--corpus-mb must be positive");
+      corpus_mb = std::stod(argv[++i]);
+      if (!(corpus_mb > 0)) throw std::runtime_error("--corpus-mb must be positive");
     } else {
       rest.push_back(argv[i]);
     }
@@ -275,9 +177,9 @@ int run(int argc, char** argv) {
   const auto opt = dapt::bench::parse_options(static_cast<int>(rest.size()), rest.data());
   dapt::bench::print_header(kBenchmark);
 
-  const fs::path corpus = ensure_corpus(opt.data_dir, corpus_mb);
+  const fs::path corpus = ensure_corpus(opt, corpus_mb);
   const std::uint64_t corpus_bytes = fs::file_size(corpus);
-  (void)read_file(corpus, ~std::uintmax_t{0});  // warm the page cache for both sides
+  (void)read_file(corpus);  // warm the page cache for both sides
   const int threads = dapt::bench::thread_count();
 
   TrainerOptions bl = TrainerOptions::byte_level(kByteLevelVocab);
@@ -290,9 +192,9 @@ int run(int argc, char** argv) {
     ours_bl = t.train();
     bl_stats = t.stats();
   });
-  std::printf("corpus: %s, %.1f MB, %llu distinct byte-level pieces; ours: byte-level %.2f s (count %.2f s + merges "
-              "%.2f s, %zu merges), ",
-              corpus.filename().c_str(), corpus_bytes / 1e6, static_cast<unsigned long long>(bl_stats.distinct_pieces),
+  std::printf("%.1f MB, %llu distinct byte-level pieces; ours: byte-level %.2f s (count %.2f s + merges %.2f s, "
+              "%zu merges), ",
+              corpus_bytes / 1e6, static_cast<unsigned long long>(bl_stats.distinct_pieces),
               bl_time.median, bl_stats.feed_seconds, bl_stats.train_seconds, bl_stats.merges);
   std::fflush(stdout);
 
@@ -333,14 +235,26 @@ int run(int argc, char** argv) {
     }
   }
 
-  const std::string size = " (" + std::to_string(corpus_mb) + " MB)";
+  if (peer.spm_s) {
+    // Informational: SentencePiece follows the same rules, but only approximately (it re-ranks a
+    // few hundred candidate pairs at a time), so a handful of equal-count ties may land elsewhere.
+    const auto pieces = boost::json::parse(read_file(peer.spm_pieces)).as_array();
+    std::size_t same = 0;
+    for (std::size_t i = 0; i < pieces.size() && i < ours_sp.vocab_size(); ++i)
+      same += ours_sp.id_to_token(static_cast<dapt::tokenizer::TokenId>(i)) == pieces[i].as_string() ? 1 : 0;
+    std::printf("peer: %zu of %zu SentencePiece-style pieces at the same id as %s's\n", same, pieces.size(),
+                peer.spm_name.c_str());
+  }
+
+  char size[32];
+  std::snprintf(size, sizeof size, " (%g MB)", corpus_mb);
   std::vector<Result> results(3);
-  results[0].metric = "byte-level BPE train, vocab 32000" + size;
+  results[0].metric = std::string("byte-level BPE train, vocab 32000") + size;
   results[0].unit = "s";
   results[0].ours = bl_time.median;
   results[0].peer = peer.tokenizers_name;
   results[0].peer_value = peer.tokenizers_s;
-  results[1].metric = "SentencePiece-style BPE train, vocab 8000" + size;
+  results[1].metric = std::string("SentencePiece-style BPE train, vocab 8000") + size;
   results[1].unit = "s";
   results[1].ours = sp_time.median;
   results[1].peer = peer.spm_name;

@@ -8,20 +8,28 @@
   tests/data/tokenizers/trainer_hf_gpt2.json  tokenizer.json trained by tokenizers on it:
                                               ByteLevel pre-tokenizer (GPT-2 regex), vocab 1000
   tests/data/tokenizers/trainer_hf_llama3.json  Split(LLaMA-3 regex) + ByteLevel, vocab 1500
+  tests/data/tokenizers/trainer_spm_pieces.json {"vocab_size": 1000, "pieces": [...]}: the pieces,
+                                              in id order, of the BPE model `sentencepiece` trains
+                                              on the same text with LLaMA-2's settings
 
-Both use min_frequency 2, the special token <|endoftext|> and the full 256-byte initial alphabet,
-and train_from_iterator over the documents (each document is pre-tokenized on its own, as
-dapt's BpeTrainer::feed treats each call). The names do not end in ".tokenizer.json", so the
-encoding fixtures of hf_tokenizer_test.cpp do not pick them up.
+The tokenizers fixtures use min_frequency 2, the special token <|endoftext|> and the full 256-byte
+initial alphabet, and train_from_iterator over the documents (each document is pre-tokenized on
+its own, as dapt's BpeTrainer::feed treats each call). The names do not end in ".tokenizer.json",
+so the encoding fixtures of hf_tokenizer_test.cpp do not pick them up. sentencepiece reads the
+documents as one file, every line a sentence (model_type=bpe, byte_fallback, split_digits,
+character_coverage 0.9995, identity normalization, dummy prefix, extra whitespace kept,
+whitespace-only pieces allowed).
 
-Run with a Python that has tokenizers (made with tokenizers 0.23.3; it prints the version it ran
-with): python tools/gen_trainer_fixture.py
+Run with a Python that has tokenizers and sentencepiece (made with tokenizers 0.23.3 and
+sentencepiece 0.2.3; it prints the versions it ran with): python tools/gen_trainer_fixture.py
 """
 
 import json
 import os
 import random
+import tempfile
 
+import sentencepiece as spm
 import tokenizers
 from tokenizers import Regex, Tokenizer, models, pre_tokenizers, trainers
 
@@ -106,7 +114,21 @@ def main():
         tok.train_from_iterator(docs, trainer)
         tok.save(os.path.join(OUT, name))
         print(f"{name}: vocab {tok.get_vocab_size()}")
-    print(f"{len(docs)} documents, {size} bytes; tokenizers {tokenizers.__version__}")
+    with tempfile.TemporaryDirectory() as tmp:
+        text = os.path.join(tmp, "corpus.txt")
+        with open(text, "w", encoding="utf-8", newline="") as f:
+            f.write("".join(docs))
+        spm.SentencePieceTrainer.train(
+            input=text, model_prefix=os.path.join(tmp, "spm"), model_type="bpe", vocab_size=1000, byte_fallback=True,
+            split_digits=True, character_coverage=0.9995, allow_whitespace_only_pieces=True,
+            remove_extra_whitespaces=False, normalization_rule_name="identity", add_dummy_prefix=True, num_threads=1,
+            input_sentence_size=0, shuffle_input_sentence=False, minloglevel=2)
+        sp = spm.SentencePieceProcessor(model_file=os.path.join(tmp, "spm.model"))
+        pieces = [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
+    with open(os.path.join(OUT, "trainer_spm_pieces.json"), "w", encoding="utf-8", newline="") as f:
+        json.dump({"vocab_size": 1000, "pieces": pieces}, f, ensure_ascii=False, indent=0)
+        f.write("\n")
+    print(f"{len(docs)} documents, {size} bytes; tokenizers {tokenizers.__version__}, sentencepiece {spm.__version__}")
 
 
 if __name__ == "__main__":

@@ -11,8 +11,10 @@ for the C++ side to compare. The file is read in binary and decoded, so "\r\n" s
 (text mode would turn it into "\n" and change the corpus).
 (b) SentencePiece BPE: SentencePieceTrainer.train(model_type=bpe, vocab_size, byte_fallback,
 split_digits, character_coverage 0.9995, LLaMA-2's normalization: identity, dummy prefix, extra
-whitespace kept, whitespace-only pieces allowed), every line a sentence, none skipped or sampled;
-then tokens per byte over the lines of the first --eval-bytes of the corpus (EncodeAsIds per line).
+whitespace kept, whitespace-only pieces allowed), every line a sentence (lines above the default
+max_sentence_length of 4192 bytes skipped, as dapt's trainer skips them; none sampled);
+then tokens per byte over the lines of the first --eval-bytes of the corpus (EncodeAsIds per line),
+and the pieces in id order written to --out-dir for the C++ side to compare.
 Each training runs `reps` times (no warmup: a run takes up to minutes); the median, min and max
 seconds are printed as one JSON object on stdout with the versions that ran.
 """
@@ -84,13 +86,15 @@ def train_sentencepiece(corpus, vocab, threads, out_dir, reps, eval_lines):
             input=corpus, model_prefix=prefix, model_type="bpe", vocab_size=vocab, byte_fallback=True,
             split_digits=True, character_coverage=0.9995, allow_whitespace_only_pieces=True,
             remove_extra_whitespaces=False, normalization_rule_name="identity", add_dummy_prefix=True,
-            num_threads=threads, max_sentence_length=1 << 20, input_sentence_size=0, shuffle_input_sentence=False,
-            minloglevel=2)
+            num_threads=threads, input_sentence_size=0, shuffle_input_sentence=False, minloglevel=2)
         samples.append(time.perf_counter() - t0)
     sp = spm.SentencePieceProcessor(model_file=prefix + ".model")
     tokens = sum(len(ids) for ids in sp.encode(eval_lines))
     nbytes = sum(len(line.encode("utf-8")) for line in eval_lines)
-    return {"time": stats(samples), "model": prefix + ".model", "vocab": sp.get_piece_size(),
+    pieces = os.path.join(out_dir, "sentencepiece_pieces.json")
+    with open(pieces, "w", encoding="utf-8") as f:
+        json.dump([sp.id_to_piece(i) for i in range(sp.get_piece_size())], f, ensure_ascii=False)
+    return {"time": stats(samples), "model": prefix + ".model", "pieces": pieces, "vocab": sp.get_piece_size(),
             "tokens_per_byte": tokens / max(nbytes, 1), "version": spm.__version__}
 
 
@@ -109,12 +113,11 @@ def main():
     with open(args.corpus, "rb") as f:
         raw = f.read()
     text = raw.decode("utf-8")
-    # The lines of the first eval_bytes bytes (whole lines only, a final "\r" dropped, empty ones
-    # skipped): the C++ side measures its tokenizer on exactly these.
+    # The lines of the first eval_bytes bytes (whole lines only, empty ones skipped): the C++ side
+    # measures its tokenizer on exactly these.
     head = raw[: args.eval_bytes]
     head = head[: head.rfind(b"\n") + 1].decode("utf-8")
-    lines = [line[:-1] if line.endswith("\r") else line for line in head.split("\n")]
-    eval_lines = [line for line in lines if line]
+    eval_lines = [line for line in head.split("\n") if line]
 
     result = {"python": platform.python_version(), "threads": args.threads}
     if args.skip != "tokenizers":

@@ -46,8 +46,8 @@ const std::vector<std::string> kWords = {
     "timing", "power", "reset", "logic", "value", "data", "path", "output", "input", "state", "machine",
     "counter", "memory", "cache", "width", "latch", "gate", "wire", "cell", "library", "synthesis", "placement",
     "routing", "verification", "assertion", "coverage", "testbench", "simulation", "don't", "it's"};
-const std::vector<std::string> kUnicode = {"café", "naïve", "Größe", "Ωμέγα", "日本語", "中文", "электрон",
-                                           "😀", "→", "µs", "±5%", "Zürich"};
+const std::vector<std::string> kUnicode = {"café", "naïve", "Größe", "Ωμέγα", "日本語", "中文",
+                                           "электрон", "😀", "→", "µs", "±5%", "Zürich"};
 
 std::string syllables(Gen& g) {
   static const std::string cons = "bcdfghklmnprstvwz", vow = "aeiou";
@@ -69,7 +69,10 @@ std::string document(Gen& g) {
       for (std::size_t w = 0, m = 4 + g.below(12); w < m; ++w) {
         if (w) sentence += ' ';
         const std::size_t r = g.below(100);
-        sentence += r < 75 ? g.pick(kWords) : r < 88 ? syllables(g) : r < 95 ? std::to_string(g.below(100000)) : g.pick(kUnicode);
+        sentence += r < 75   ? g.pick(kWords)
+                    : r < 88 ? syllables(g)
+                    : r < 95 ? std::to_string(g.below(100000))
+                             : g.pick(kUnicode);
       }
       sentence[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(sentence[0])));
       d += sentence;
@@ -250,14 +253,18 @@ TEST_CASE("trainer: feed, feed_files and feed_stream give the same tokenizer", "
     TrainerStats fed_stats;
     const Trained fed = snapshot(train_docs(o, docs, &fed_stats));
 
-    BpeTrainer by_files(o);
+    // Progress bars change nothing (DAPT_PROGRESS=0 keeps them off the test output).
+    const dapt_test::EnvGuard quiet(dapt::kProgressEnv, "0");
+    TrainerOptions shown = o;
+    shown.show_progress = true;
+    BpeTrainer by_files(shown);
     by_files.feed_files(files);
     CHECK(snapshot(by_files.train()) == fed);
     CHECK(by_files.stats().documents == docs.size());
     CHECK(by_files.stats().bytes == fed_stats.bytes);
     CHECK(by_files.stats().pieces == fed_stats.pieces);
 
-    BpeTrainer by_stream(o);
+    BpeTrainer by_stream(shown);
     std::size_t next = 0;
     by_stream.feed_stream([&]() -> std::optional<std::string> {
       if (next == docs.size()) return std::nullopt;
@@ -457,7 +464,8 @@ TEST_CASE("trainer: byte-level merges equal Hugging Face tokenizers' BpeTrainer"
     SplitRegex pattern;
     std::size_t vocab;
   };
-  for (const Case c : {Case{"trainer_hf_gpt2.json", SplitRegex::kGpt2, 1000}, Case{"trainer_hf_llama3.json", SplitRegex::kLlama3, 1500}}) {
+  for (const Case c : {Case{"trainer_hf_gpt2.json", SplitRegex::kGpt2, 1000},
+                       Case{"trainer_hf_llama3.json", SplitRegex::kLlama3, 1500}}) {
     INFO(c.file);
     const Tokenizer reference = load_hf_tokenizer(fs::path(DAPT_TEST_DATA_DIR "/tokenizers") / c.file).tokenizer;
     TrainerOptions o = TrainerOptions::byte_level(c.vocab, c.pattern);
@@ -477,6 +485,23 @@ TEST_CASE("trainer: byte-level merges equal Hugging Face tokenizers' BpeTrainer"
     }
     if (reference.vocab_size() < c.vocab) CHECK(st.stopped_early());
     for (const auto& d : {docs[0], docs[7], kHeldOut}) CHECK(ours.encode(d) == reference.encode(d));
+  }
+}
+
+TEST_CASE("trainer: sentencepiece-style pieces equal sentencepiece's BPE trainer", "[tokenizer][trainer]") {
+  const auto root = dapt::io::read_json_file(DAPT_TEST_DATA_DIR "/tokenizers/trainer_corpus.json");
+  std::vector<std::string> docs;
+  for (const auto& d : root.as_object().at("documents").as_array()) docs.emplace_back(d.as_string());
+  const auto ref = dapt::io::read_json_file(DAPT_TEST_DATA_DIR "/tokenizers/trainer_spm_pieces.json").as_object();
+  std::vector<std::string> pieces;
+  for (const auto& p : ref.at("pieces").as_array()) pieces.emplace_back(p.as_string());
+  const auto vocab = static_cast<std::size_t>(ref.at("vocab_size").to_number<std::int64_t>());
+  REQUIRE(pieces.size() == vocab);
+  const Tokenizer ours = train_docs(TrainerOptions::sentencepiece(vocab), docs);
+  REQUIRE(ours.vocab_size() == vocab);
+  for (std::size_t i = 0; i < vocab; ++i) {
+    INFO("id " << i);
+    REQUIRE(ours.id_to_token(static_cast<TokenId>(i)) == pieces[i]);
   }
 }
 
@@ -530,6 +555,23 @@ TEST_CASE("trainer: sentencepiece pieces follow SentencePiece's rules", "[tokeni
   CHECK(tok.token_to_id(space + space).has_value());
   CHECK(tok.token_to_id(space + space + space).has_value());
   CHECK(st.lines > 1000);
+}
+
+TEST_CASE("trainer: sentencepiece skips lines above max_sentence_bytes", "[tokenizer][trainer]") {
+  const std::string long_line(5000, 'q');
+  const std::vector<std::string> docs = {"short line here\n" + long_line + "\nanother short line\n"};
+  TrainerOptions o = spm_options(300);
+  TrainerStats st;
+  const Tokenizer tok = train_docs(o, docs, &st);
+  CHECK(st.lines == 2);
+  CHECK(st.skipped_lines == 1);
+  CHECK_FALSE(tok.token_to_id("qq").has_value());
+  o.max_sentence_bytes = 0;  // keep every line
+  TrainerStats all;
+  const Tokenizer kept = train_docs(o, docs, &all);
+  CHECK(all.lines == 3);
+  CHECK(all.skipped_lines == 0);
+  CHECK(kept.token_to_id("qq").has_value());
 }
 
 TEST_CASE("trainer: invalid UTF-8 is counted as bytes or replaced by U+FFFD", "[tokenizer][trainer]") {
@@ -600,7 +642,7 @@ TEST_CASE("trainer: an empty corpus gives the bare alphabet", "[tokenizer][train
 
   BpeTrainer spm(spm_options(1000));
   spm.feed("");
-  spm.feed("\n\n\r\n");
+  spm.feed("\n\n\n");  // empty lines are no sentences (a lone "\r" would be one, as in SentencePiece)
   const Tokenizer s = spm.train();
   CHECK(s.vocab_size() == 3 + 256 + 1);  // "▁" is always kept
   CHECK(spm.stats().lines == 0);

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -76,11 +77,12 @@ inline Tokenizer make_sentencepiece_style_tokenizer(std::vector<std::string> tok
   options.alphabet = BpeAlphabet::kChars;
   options.unk = unk;
   options.fuse_unk = true;
+  std::unordered_set<std::string_view> present(tokens.begin(), tokens.end());
   bool all_bytes = true;
   for (int b = 0; b < 256 && all_bytes; ++b) {
     char name[8];
     std::snprintf(name, sizeof name, "<0x%02X>", b);
-    all_bytes = std::find(tokens.begin(), tokens.end(), std::string(name)) != tokens.end();
+    all_bytes = present.count(name) != 0;
   }
   options.byte_fallback = all_bytes;
   parts.model = BpeModel(std::move(tokens), merges, options, std::move(ranks));

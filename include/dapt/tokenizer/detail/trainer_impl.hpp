@@ -1,12 +1,12 @@
 /// @file trainer_impl.hpp
 /// @brief The internals of tokenizer/trainer.hpp: the piece counter (an open-addressing map from
 /// byte strings to counts, its keys in one arena, so counting a 100 MB corpus allocates a handful
-/// of times instead of once per distinct word), the rules that cut a document into blocks without
-/// changing how it is pre-tokenized, SentencePiece's sentence and word splitting, an approximation
-/// of its Unicode-script rule, and the merge engine shared by both flavours. The engine keeps, for
-/// every live pair, its weighted count and the words that contain it; a merge rewrites only those
-/// words and applies the count changes as deltas, and a max-heap with lazy invalidation picks the
-/// next pair, so no merge ever recounts the corpus.
+/// of times instead of once per distinct word), the rule that cuts a document into blocks without
+/// changing how it is pre-tokenized, SentencePiece's sentence and word splitting and its script
+/// rule, and the merge engine shared by both flavours. The engine keeps, for every live pair, its
+/// weighted count and the words that contain it; a merge rewrites only those words and applies
+/// the count changes as deltas, and a max-heap with lazy invalidation picks the next pair, so no
+/// merge ever recounts the corpus.
 #pragma once
 
 #include <algorithm>
@@ -50,8 +50,19 @@ inline std::uint64_t hash_bytes(const char* p, std::size_t n) noexcept {
     n -= 8;
   }
   if (n > 0) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, p, n);
+    // 1..7 tail bytes with fixed-size loads (a variable-length memcpy becomes a byte loop):
+    // two overlapping 4-byte words, or first/middle/last byte; n is in the seed, so the
+    // overlaps cannot make two lengths collide.
+    std::uint64_t w;
+    if (n >= 4) {
+      std::uint32_t lo, hi;
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      w = (static_cast<std::uint64_t>(hi) << 32) | lo;
+    } else {
+      const auto* u = reinterpret_cast<const unsigned char*>(p);
+      w = (static_cast<std::uint64_t>(u[0]) << 16) | (static_cast<std::uint64_t>(u[n >> 1]) << 8) | u[n - 1];
+    }
     h = (h ^ w) * kMul;
     h ^= h >> 29;
   }
@@ -224,6 +235,7 @@ inline constexpr std::string_view kReplacementUtf8 = "\xef\xbf\xbd";
 struct CountCounters {
   std::uint64_t pieces = 0;
   std::uint64_t lines = 0;
+  std::uint64_t skipped_lines = 0;
   std::uint64_t invalid_bytes = 0;
 };
 
@@ -247,14 +259,16 @@ inline void count_byte_level_unit(std::string_view unit, SplitRegex regex, Range
   counters.invalid_bytes += count_invalid_utf8(unit);
 }
 
-/// Counts the words of one SentencePiece unit: each line (split at '\n' only, so a CR LF line
-/// keeps its '\r' as SentencePiece's line reader does; empty lines skipped) is a sentence, normalized as LLaMA-2's SentencePiece model does (a dummy "▁" prefix,
-/// every U+0020 replaced by "▁", nothing else changed; an invalid UTF-8 byte becomes U+FFFD as in
-/// SentencePiece's own decoder) and split before each "▁". With `whitespace_runs` a run of "▁"
-/// stays with the word that follows it (allow_whitespace_only_pieces, as LLaMA-2 trains), so
+/// Counts the words of one SentencePiece unit. Each line is a sentence: split at '\n' only (a CR
+/// LF line keeps its '\r', as SentencePiece's line reader keeps it), empty lines skipped, lines
+/// longer than `max_line` bytes (0: no limit) skipped as SentencePiece skips sentences above
+/// max_sentence_length. A sentence is normalized as LLaMA-2's model does (a dummy "▁" prefix,
+/// every U+0020 replaced by "▁", nothing else changed; an invalid UTF-8 byte becomes U+FFFD, as
+/// SentencePiece's decoder makes it) and split before each "▁". With `whitespace_runs` a run of
+/// "▁" stays with the word that follows it (allow_whitespace_only_pieces, as LLaMA-2 trains), so
 /// indentation can become pieces such as "▁▁▁▁".
-inline void count_spm_unit(std::string_view unit, bool whitespace_runs, std::string& word, PieceCountMap& map,
-                           CountCounters& counters) {
+inline void count_spm_unit(std::string_view unit, bool whitespace_runs, std::size_t max_line, std::string& word,
+                           PieceCountMap& map, CountCounters& counters) {
   std::size_t pos = 0;
   while (pos < unit.size()) {
     const void* nl = std::memchr(unit.data() + pos, '\n', unit.size() - pos);
@@ -262,6 +276,10 @@ inline void count_spm_unit(std::string_view unit, bool whitespace_runs, std::str
     const std::string_view line = unit.substr(pos, line_end - pos);
     pos = line_end + 1;
     if (line.empty()) continue;
+    if (max_line != 0 && line.size() > max_line) {
+      ++counters.skipped_lines;
+      continue;
+    }
     ++counters.lines;
     word.assign(kSpmSpaceUtf8);
     bool in_space_run = true;  // the dummy prefix opens the first word
@@ -341,83 +359,95 @@ inline std::uint64_t pack_pair(std::uint32_t a, std::uint32_t b) noexcept {
 inline std::uint32_t pair_left(std::uint64_t key) noexcept { return static_cast<std::uint32_t>(key >> 32); }
 inline std::uint32_t pair_right(std::uint64_t key) noexcept { return static_cast<std::uint32_t>(key); }
 
-/// The words the engine trains on: symbols flattened, each word a [begin, begin + length) range
-/// that shrinks in place as merges apply, with its corpus count.
-struct WordTable {
-  std::vector<std::uint32_t> symbols;
-  std::vector<std::uint64_t> begin;
-  std::vector<std::uint32_t> length;
-  std::vector<std::uint64_t> count;
+/// The words the engine trains on, in one array: each word is a header (its current length, a
+/// scratch stamp, its corpus count as two halves) followed by its symbols, which shrink in place
+/// as merges apply. A word is named by the offset of its header, so visiting a word touches one
+/// place in memory: visits are random and their cache misses are most of a merge's cost.
+class WordTable {
+ public:
+  static constexpr std::size_t kHeader = 4;
 
-  std::size_t size() const noexcept { return begin.size(); }
-  void add(const std::uint32_t* s, std::size_t n, std::uint64_t c) {
-    begin.push_back(symbols.size());
-    length.push_back(static_cast<std::uint32_t>(n));
-    count.push_back(c);
-    symbols.insert(symbols.end(), s, s + n);
+  /// Appends a word; returns false when the table is full (offsets are 32-bit: 16 GB of words).
+  bool add(const std::uint32_t* s, std::size_t n, std::uint64_t count) {
+    if (data_.size() + kHeader + n > 0xffffffffu) return false;
+    offsets_.push_back(static_cast<std::uint32_t>(data_.size()));
+    data_.push_back(static_cast<std::uint32_t>(n));
+    data_.push_back(0);
+    data_.push_back(static_cast<std::uint32_t>(count));
+    data_.push_back(static_cast<std::uint32_t>(count >> 32));
+    data_.insert(data_.end(), s, s + n);
+    return true;
   }
+  std::size_t size() const noexcept { return offsets_.size(); }
+  const std::vector<std::uint32_t>& offsets() const noexcept { return offsets_; }
+
+  std::uint32_t* symbols(std::uint32_t w) noexcept { return data_.data() + w + kHeader; }
+  std::uint32_t length(std::uint32_t w) const noexcept { return data_[w]; }
+  void set_length(std::uint32_t w, std::uint32_t n) noexcept { data_[w] = n; }
+  std::uint32_t& stamp(std::uint32_t w) noexcept { return data_[w + 1]; }
+  std::int64_t count(std::uint32_t w) const noexcept {
+    return static_cast<std::int64_t>(data_[w + 2] | (static_cast<std::uint64_t>(data_[w + 3]) << 32));
+  }
+  void prefetch(std::uint32_t w) const noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(data_.data() + w);
+#endif
+  }
+
+ private:
+  std::vector<std::uint32_t> data_;
+  std::vector<std::uint32_t> offsets_;
 };
 
-/// Open-addressing map from a packed pair (never ~0) to its dense index. No erase: a merged pair
-/// keeps its index with a count of 0.
+/// Open-addressing map from a packed pair (never ~0) to its dense index, key and value side by
+/// side so that a lookup costs one cache miss. No erase: a merged pair keeps its index.
 class PairIndexMap {
  public:
   static constexpr std::uint64_t kEmpty = ~0ull;
-  static constexpr std::uint32_t kAbsent = 0xffffffffu;
 
-  std::uint32_t find(std::uint64_t key) const noexcept {
-    if (keys_.empty()) return kAbsent;
-    std::size_t i = slot(key);
-    while (keys_[i] != kEmpty) {
-      if (keys_[i] == key) return values_[i];
-      i = (i + 1) & mask_;
-    }
-    return kAbsent;
-  }
   /// The index of `key`, inserting it with index `next` when absent (then `inserted` is true).
   std::uint32_t find_or_insert(std::uint64_t key, std::uint32_t next, bool& inserted) {
-    if ((size_ + 1) * 2 > keys_.size()) grow();
+    if ((size_ + 1) * 2 > slots_.size()) grow();
     std::size_t i = slot(key);
-    while (keys_[i] != kEmpty) {
-      if (keys_[i] == key) {
+    while (slots_[i].key != kEmpty) {
+      if (slots_[i].key == key) {
         inserted = false;
-        return values_[i];
+        return slots_[i].value;
       }
       i = (i + 1) & mask_;
     }
-    keys_[i] = key;
-    values_[i] = next;
+    slots_[i] = {key, next};
     ++size_;
     inserted = true;
     return next;
   }
   void reserve(std::size_t n) {
-    while (keys_.size() < n * 2) grow();
+    while (slots_.size() < n * 2) grow();
   }
 
  private:
+  struct Slot {
+    std::uint64_t key;
+    std::uint32_t value;
+  };
   std::size_t slot(std::uint64_t key) const noexcept {
     std::uint64_t h = key * 0x9E3779B97F4A7C15ull;
     h ^= h >> 32;
     return static_cast<std::size_t>(h) & mask_;
   }
   void grow() {
-    const std::size_t cap = keys_.empty() ? 1024 : keys_.size() * 2;
-    std::vector<std::uint64_t> old_keys(cap, kEmpty);
-    std::vector<std::uint32_t> old_values(cap);
-    old_keys.swap(keys_);
-    old_values.swap(values_);
+    const std::size_t cap = slots_.empty() ? 1024 : slots_.size() * 2;
+    std::vector<Slot> old(cap, Slot{kEmpty, 0});
+    old.swap(slots_);
     mask_ = cap - 1;
-    for (std::size_t k = 0; k < old_keys.size(); ++k) {
-      if (old_keys[k] == kEmpty) continue;
-      std::size_t i = slot(old_keys[k]);
-      while (keys_[i] != kEmpty) i = (i + 1) & mask_;
-      keys_[i] = old_keys[k];
-      values_[i] = old_values[k];
+    for (const Slot& s : old) {
+      if (s.key == kEmpty) continue;
+      std::size_t i = slot(s.key);
+      while (slots_[i].key != kEmpty) i = (i + 1) & mask_;
+      slots_[i] = s;
     }
   }
-  std::vector<std::uint64_t> keys_;
-  std::vector<std::uint32_t> values_;
+  std::vector<Slot> slots_;
   std::size_t size_ = 0;
   std::size_t mask_ = 0;
 };
@@ -443,18 +473,21 @@ class MergeEngine {
  public:
   /// `threads` rewrite the words of large merges (1: all on the calling thread).
   MergeEngine(WordTable& words, Policy& policy, std::uint64_t min_frequency, int threads)
-      : words_(words), policy_(policy), min_keep_(std::max<std::uint64_t>(1, min_frequency)), threads_(std::max(1, threads)) {}
+      : words_(words),
+        policy_(policy),
+        min_keep_(std::max<std::uint64_t>(1, min_frequency)),
+        threads_(std::max(1, threads)) {}
 
   /// Counts every adjacent pair of every word (weighted by the word's count) and fills the heap.
   void count_initial_pairs() {
-    pairs_.reserve(std::max<std::size_t>(1024, words_.symbols.size() / 16));
-    for (std::uint32_t w = 0; w < words_.size(); ++w) {
-      const std::uint32_t* s = words_.symbols.data() + words_.begin[w];
-      const std::uint32_t n = words_.length[w];
-      const auto c = static_cast<std::int64_t>(words_.count[w]);
+    pairs_.reserve(1024);
+    for (const std::uint32_t w : words_.offsets()) {
+      const std::uint32_t* s = words_.symbols(w);
+      const std::uint32_t n = words_.length(w);
+      const std::int64_t c = words_.count(w);
       for (std::uint32_t i = 0; i + 1 < n; ++i) add_delta(s[i], s[i + 1], c, w);
     }
-    for (std::uint32_t idx = 0; idx < pair_count_.size(); ++idx) consider_push(idx);
+    for (std::uint32_t idx = 0; idx < pairs_data_.size(); ++idx) push_if_eligible(idx);
     touched_.clear();
   }
 
@@ -467,19 +500,19 @@ class MergeEngine {
       std::pop_heap(heap_.begin(), heap_.end(), HeapLess{&policy_});
       const HeapEntry top = heap_.back();
       heap_.pop_back();
-      const std::int64_t current = pair_count_[top.index];
-      if (static_cast<std::uint64_t>(current) != top.count) {
+      PairData& pd = pairs_data_[top.index];
+      if (static_cast<std::uint64_t>(pd.count) != top.count) {
         // Stale: the count fell since this entry was pushed. A rise always pushes a fresh entry,
         // so an entry above the current count is simply dropped.
-        if (current > 0 && static_cast<std::uint64_t>(current) < top.count) push_if_eligible(top.index);
+        if (pd.count > 0 && static_cast<std::uint64_t>(pd.count) < top.count) push_if_eligible(top.index);
         continue;
       }
       const std::uint32_t a = pair_left(top.key), b = pair_right(top.key);
       bool created = false;
       const std::optional<std::uint32_t> merged = policy_.merge_tokens(a, b, created);
       if (!merged) {
-        pair_count_[top.index] = 0;
-        std::vector<std::uint32_t>().swap(pair_words_[top.index]);
+        pd.count = 0;
+        std::vector<std::uint32_t>().swap(pd.words);
         continue;
       }
       if (created) ++vocab;
@@ -490,7 +523,7 @@ class MergeEngine {
     return MergeStop::kVocabSize;
   }
 
-  std::size_t pair_count() const noexcept { return pair_count_.size(); }
+  std::size_t pair_count() const noexcept { return pairs_data_.size(); }
   /// Merges whose words were rewritten on several threads.
   std::size_t threaded_merges() const noexcept { return threaded_merges_; }
 
@@ -507,18 +540,30 @@ class MergeEngine {
       return policy->before(y.key, x.key);
     }
   };
+  /// Everything about one pair, together: a count change touches one cache line.
+  struct PairData {
+    std::int64_t count = 0;
+    std::uint64_t key = 0;
+    std::uint32_t touched = 0;          // the merge step that last raised the count
+    std::vector<std::uint32_t> words;  // words that held the pair when it appeared there (may be stale)
+  };
+  /// A count change found by a worker thread, applied later in word order.
+  struct Delta {
+    std::uint32_t x, y;
+    std::int64_t delta;
+    std::uint32_t word;
+  };
 
   void push_if_eligible(std::uint32_t idx) {
-    const std::int64_t c = pair_count_[idx];
+    const std::int64_t c = pairs_data_[idx].count;
     if (c <= 0) return;
     if (static_cast<std::uint64_t>(c) < min_keep_) {
       below_min_ = true;
       return;
     }
-    heap_.push_back({static_cast<std::uint64_t>(c), pair_key_[idx], idx});
+    heap_.push_back({static_cast<std::uint64_t>(c), pairs_data_[idx].key, idx});
     std::push_heap(heap_.begin(), heap_.end(), HeapLess{&policy_});
   }
-  void consider_push(std::uint32_t idx) { push_if_eligible(idx); }
 
   /// Adds `delta` to the count of pair (x, y); a positive delta also records that word w holds it.
   void add_delta(std::uint32_t x, std::uint32_t y, std::int64_t delta, std::uint32_t w) {
@@ -527,42 +572,33 @@ class MergeEngine {
     }
     const std::uint64_t key = pack_pair(x, y);
     bool inserted = false;
-    const std::uint32_t idx = pairs_.find_or_insert(key, static_cast<std::uint32_t>(pair_count_.size()), inserted);
+    const std::uint32_t idx = pairs_.find_or_insert(key, static_cast<std::uint32_t>(pairs_data_.size()), inserted);
     if (inserted) {
-      pair_count_.push_back(0);
-      pair_key_.push_back(key);
-      pair_words_.emplace_back();
-      touch_stamp_.push_back(0);
+      pairs_data_.emplace_back();
+      pairs_data_.back().key = key;
     }
-    pair_count_[idx] += delta;
+    PairData& pd = pairs_data_[idx];
+    pd.count += delta;
     if (delta > 0) {
-      auto& list = pair_words_[idx];
-      if (list.empty() || list.back() != w) list.push_back(w);
-      if (touch_stamp_[idx] != step_) {
-        touch_stamp_[idx] = step_;
+      if (pd.words.empty() || pd.words.back() != w) pd.words.push_back(w);
+      if (pd.touched != step_) {
+        pd.touched = step_;
         touched_.push_back(idx);
       }
     }
   }
 
-  /// A count change found by a worker thread, applied later in word order.
-  struct Delta {
-    std::uint32_t x, y;
-    std::int64_t delta;
-    std::uint32_t word;
-  };
-
   /// Rewrites word w, replacing every (a, b) by t left to right without overlap (as the encoder
   /// applies a merge), and reports the count changes of the neighbouring pairs to `emit`.
   template <class Emit>
   void rewrite_word(std::uint32_t w, std::uint32_t a, std::uint32_t b, std::uint32_t t, Emit&& emit) {
-    std::uint32_t* s = words_.symbols.data() + words_.begin[w];
-    const std::uint32_t n = words_.length[w];
+    std::uint32_t* s = words_.symbols(w);
+    const std::uint32_t n = words_.length(w);
     // Most listed words hold the pair once, or no longer at all: find it before writing anything.
     std::uint32_t i = 0;
     while (i + 1 < n && !(s[i] == a && s[i + 1] == b)) ++i;
     if (i + 1 >= n) return;
-    const auto c = static_cast<std::int64_t>(words_.count[w]);
+    const std::int64_t c = words_.count(w);
     std::uint32_t j = i;
     while (i < n) {
       if (i + 1 < n && s[i] == a && s[i + 1] == b) {
@@ -582,34 +618,40 @@ class MergeEngine {
         s[j++] = s[i++];
       }
     }
-    words_.length[w] = j;
+    words_.set_length(w, j);
   }
 
   /// Merges (a, b) -> t in every word that holds the pair and updates the pair counts. Large
-  /// merges rewrite their words on several threads, each collecting its count changes; the
+  /// merges rewrite their words on several threads, each chunk collecting its count changes; the
   /// changes are then applied in word order, exactly as the serial loop applies them, so the
   /// result never depends on the thread count.
   void apply_merge(std::uint32_t idx, std::uint32_t a, std::uint32_t b, std::uint32_t t) {
     ++step_;
-    if (word_stamp_.size() != words_.size()) word_stamp_.assign(words_.size(), 0);
     std::vector<std::uint32_t> list;
-    list.swap(pair_words_[idx]);
+    list.swap(pairs_data_[idx].words);
+    // Drop words listed twice; the stamp lives in the word's header, which the rewrite reads next.
     std::size_t n = 0;
-    for (const std::uint32_t w : list) {
-      if (word_stamp_[w] == step_) continue;  // listed twice
-      word_stamp_[w] = step_;
+    for (std::size_t k = 0; k < list.size(); ++k) {
+      if (k + kPrefetch < list.size()) words_.prefetch(list[k + kPrefetch]);
+      const std::uint32_t w = list[k];
+      std::uint32_t& stamp = words_.stamp(w);
+      if (stamp == step_) continue;
+      stamp = step_;
       list[n++] = w;
     }
     list.resize(n);
     const bool large = n >= kParallelWords;
     std::uint64_t work = 0;
     if (large)
-      for (const std::uint32_t w : list) work += words_.length[w] + 8;  // + the cost of reaching the word
+      for (const std::uint32_t w : list) work += words_.length(w) + 8;  // + the cost of reaching the word
     const bool parallel = large && threads_ > 1 && pace_.choose_parallel();
     const auto t0 = std::chrono::steady_clock::now();
     if (!parallel) {
-      for (const std::uint32_t w : list)
+      for (std::size_t k = 0; k < n; ++k) {
+        if (k + kPrefetch < n) words_.prefetch(list[k + kPrefetch]);
+        const std::uint32_t w = list[k];
         rewrite_word(w, a, b, t, [&](std::uint32_t x, std::uint32_t y, std::int64_t d) { add_delta(x, y, d, w); });
+      }
     } else {
       // Many more chunks than threads, taken in turn: on a shared machine a descheduled thread
       // then delays the merge by one small chunk, not by a whole share of the words.
@@ -622,7 +664,9 @@ class MergeEngine {
           if (ch >= chunks) break;
           auto& out = deltas_[ch];
           out.clear();
-          for (std::size_t k = n * ch / chunks, hi = n * (ch + 1) / chunks; k < hi; ++k) {
+          const std::size_t hi = n * (ch + 1) / chunks;
+          for (std::size_t k = n * ch / chunks; k < hi; ++k) {
+            if (k + kPrefetch < hi) words_.prefetch(list[k + kPrefetch]);
             const std::uint32_t w = list[k];
             rewrite_word(w, a, b, t, [&](std::uint32_t x, std::uint32_t y, std::int64_t d) {
               if constexpr (!Policy::kAllPairs) {
@@ -638,7 +682,7 @@ class MergeEngine {
     }
     threaded_merges_ += parallel ? 1 : 0;
     if (large) pace_.record(parallel, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), work);
-    pair_count_[idx] = 0;  // every occurrence is gone
+    pairs_data_[idx].count = 0;  // every occurrence is gone
     for (const std::uint32_t p : touched_) push_if_eligible(p);
     touched_.clear();
   }
@@ -646,6 +690,9 @@ class MergeEngine {
   // Below this many words a merge is rewritten on the calling thread: starting threads costs
   // more than it saves.
   static constexpr std::size_t kParallelWords = 4096;
+  // How many words ahead of the one being rewritten to prefetch: enough to cover a memory
+  // round trip, few enough to stay in L1.
+  static constexpr std::size_t kPrefetch = 8;
 
   /// Decides whether large merges run on threads, from measured seconds per symbol of both ways.
   /// On an idle machine the threads win; on a shared one a descheduled thread stalls every merge
@@ -683,12 +730,8 @@ class MergeEngine {
   int threads_;
   bool below_min_ = false;
   PairIndexMap pairs_;
-  std::vector<std::int64_t> pair_count_;
-  std::vector<std::uint64_t> pair_key_;
-  std::vector<std::vector<std::uint32_t>> pair_words_;
-  std::vector<std::uint32_t> touch_stamp_;
+  std::vector<PairData> pairs_data_;
   std::vector<std::uint32_t> touched_;
-  std::vector<std::uint32_t> word_stamp_;
   std::vector<HeapEntry> heap_;
   std::vector<std::vector<Delta>> deltas_;
   Pace pace_;
