@@ -29,7 +29,7 @@ def prepare(data_dir, corpus_path, train_mb):
     train_text = text[: int(train_mb * 1e6)]
     out = {}
     for vocab in (32000, 128000):
-        path = os.path.join(data_dir, f"bench_bl{vocab // 1000}k.tokenizer.json")
+        path = os.path.join(data_dir, f"bench_bl{vocab // 1000}k_train{train_mb:g}MB.tokenizer.json")
         if not os.path.exists(path):
             tok = Tokenizer(models.BPE(ignore_merges=True))
             tok.pre_tokenizer = pre_tokenizers.Sequence([
@@ -42,7 +42,7 @@ def prepare(data_dir, corpus_path, train_mb):
             tok.train_from_iterator(corpus.documents(train_text), trainer)
             tok.save(path)
         out[f"bl{vocab // 1000}k"] = path
-    prefix = os.path.join(data_dir, "bench_spm32k")
+    prefix = os.path.join(data_dir, f"bench_spm32k_train{train_mb:g}MB")
     if not os.path.exists(prefix + ".model"):
         spm.SentencePieceTrainer.train(
             sentence_iterator=iter(train_text.splitlines()), model_prefix=prefix, model_type="bpe",
