@@ -15,3 +15,8 @@
 #include "dapt/io/json.hpp"
 #include "dapt/io/llama_layout.hpp"
 #include "dapt/io/safetensors.hpp"
+#include "dapt/tokenizer/hf_json.hpp"
+#include "dapt/tokenizer/merge.hpp"
+#include "dapt/tokenizer/sentencepiece.hpp"
+#include "dapt/tokenizer/tokenizer_config.hpp"
+#include "dapt/tokenizer/trainer.hpp"
