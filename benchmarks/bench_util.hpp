@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <initializer_list>
 #include <fstream>
 #include <optional>
 #include <stdexcept>
@@ -185,9 +186,16 @@ inline std::filesystem::path env_path(const char* name, const std::filesystem::p
   return v && *v ? std::filesystem::path(v) : fallback;
 }
 
-/// Reads the environment that benchmarks/run sets, then the command line, which wins. Unknown
-/// arguments throw, so a typo does not silently run with the defaults.
-inline Options parse_options(int argc, char** argv) {
+/// A numeric option of one benchmark ("--corpus-mb 40"), parsed beside the common ones.
+struct NumberOption {
+  std::string_view name;
+  double* value;
+};
+
+/// Reads the environment that benchmarks/run sets, then the command line, which wins. `extra`
+/// lists the benchmark's own numeric options. Unknown arguments throw, so a typo does not
+/// silently run with the defaults.
+inline Options parse_options(int argc, char** argv, std::initializer_list<NumberOption> extra = {}) {
   const std::filesystem::path dir(DAPT_BENCH_DIR);
   Options o;
   o.python = env_path("DAPT_BENCH_PYTHON", dir / ".venv" / "bin" / "python");
@@ -200,6 +208,13 @@ inline Options parse_options(int argc, char** argv) {
       if (i + 1 >= argc) throw std::runtime_error(std::string(a) + " needs a value");
       return argv[++i];
     };
+    bool matched = false;
+    for (const auto& e : extra)
+      if (a == e.name) {
+        *e.value = std::stod(value());
+        matched = true;
+      }
+    if (matched) continue;
     if (a == "--python") o.python = value();
     else if (a == "--results") o.results_dir = value();
     else if (a == "--data") o.data_dir = value();
@@ -314,6 +329,44 @@ inline void print_header(std::string_view benchmark) {
               benchmark.data(), machine_description().c_str(), thread_count(), utc_date().c_str(),
               git_commit().c_str());
   std::fflush(stdout);
+}
+
+
+/// The JSON object on the last non-empty line of a peer's stdout (what came before is chatter).
+inline boost::json::object last_json_line(const std::string& out) {
+  std::string s = out;
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
+  const auto nl = s.rfind('\n');
+  return boost::json::parse(nl == std::string::npos ? s : s.substr(nl + 1)).as_object();
+}
+
+/// Prints the table and, when the two sides did the same work and saving is on, appends the
+/// results. Returns the program's exit status: 1 when the work differed, 2 when the peer did not
+/// run, else 0.
+inline int finish(std::string_view benchmark, const std::vector<Result>& results, const Options& opt, bool same_work,
+                  bool peer_ran) {
+  std::printf("\n");
+  print_table(results);
+  if (!same_work) {
+    std::fprintf(stderr, "the two sides did not do the same work: nothing recorded\n");
+    return 1;
+  }
+  if (opt.write_results) {
+    append_results(opt.results_dir, results);
+    std::printf("\nappended to %s\n", (opt.results_dir / (std::string(benchmark) + ".json")).c_str());
+  }
+  return peer_ran ? 0 : 2;
+}
+
+/// main() of every benchmark: runs `run` and turns an exception into a message and status 1.
+template <class Run>
+int guarded_main(std::string_view benchmark, Run&& run) {
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(benchmark.size()), benchmark.data(), e.what());
+    return 1;
+  }
 }
 
 }  // namespace dapt::bench

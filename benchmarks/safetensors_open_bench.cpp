@@ -182,11 +182,7 @@ PeerRun run_peer(const dapt::bench::Options& opt, const fs::path& file) {
     return p;
   }
   try {
-    // The last non-empty line is the JSON; anything before it is the peer's chatter.
-    std::string out = r.out;
-    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-    const auto nl = out.rfind('\n');
-    const boost::json::object o = boost::json::parse(nl == std::string::npos ? out : out.substr(nl + 1)).as_object();
+    const boost::json::object o = dapt::bench::last_json_line(r.out);
     p.name = "safetensors " + std::string(o.at("safetensors").as_string()) + " (numpy " +
              std::string(o.at("numpy").as_string()) + ")";
     p.read_s = o.at("read").as_object().at("median").to_number<double>();
@@ -267,23 +263,11 @@ int run(int argc, char** argv) {
     r.peer = peer.name;
     r.threads = 1;  // both sides are single-threaded; see the file brief
   }
-  std::printf("\n");
-  dapt::bench::print_table(results);
-  if (!consistent) return 1;
-  if (opt.write_results) {
-    dapt::bench::append_results(opt.results_dir, results);
-    std::printf("\nappended to %s\n", (opt.results_dir / (std::string(kBenchmark) + ".json")).c_str());
-  }
-  return peer.error.empty() ? 0 : 2;
+  return dapt::bench::finish(kBenchmark, results, opt, consistent, peer.error.empty());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s: %s\n", kBenchmark, e.what());
-    return 1;
-  }
+  return dapt::bench::guarded_main(kBenchmark, [&] { return run(argc, argv); });
 }

@@ -52,12 +52,6 @@ std::vector<std::string> documents(const std::string& text, std::size_t size = 8
   return docs;
 }
 
-boost::json::object last_json_line(const std::string& out) {
-  std::string s = out;
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  const auto nl = s.rfind('\n');
-  return boost::json::parse(nl == std::string::npos ? s : s.substr(nl + 1)).as_object();
-}
 
 struct Measured {
   double one = 0, all = 0;
@@ -87,22 +81,9 @@ Measured measure(const Tokenizer& tok, const std::vector<std::string>& docs, std
 }
 
 int run(int argc, char** argv) {
-  // Our own options first; the rest go to the common parser.
-  double corpus_mb = 40, train_mb = 20;
-  int reps = 5;
-  std::vector<char*> rest{argv[0]};
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if ((a == "--corpus-mb" || a == "--train-mb" || a == "--reps") && i + 1 < argc) {
-      const double v = std::stod(argv[++i]);
-      if (a == "--corpus-mb") corpus_mb = v;
-      else if (a == "--train-mb") train_mb = v;
-      else reps = static_cast<int>(v);
-    } else {
-      rest.push_back(argv[i]);
-    }
-  }
-  const auto opt = dapt::bench::parse_options(static_cast<int>(rest.size()), rest.data());
+  double corpus_mb = 40, train_mb = 20, reps_option = 5;
+  const auto opt = dapt::bench::parse_options(argc, argv, {{"--corpus-mb", &corpus_mb}, {"--train-mb", &train_mb}, {"--reps", &reps_option}});
+  const int reps = static_cast<int>(reps_option);
   dapt::bench::print_header(kBenchmark);
   fs::create_directories(opt.data_dir);
   const std::string py = dapt::bench::shell_quote(opt.python.string());
@@ -119,7 +100,7 @@ int run(int argc, char** argv) {
   const auto prep = dapt::bench::run_command(py + " " + peer + " prepare " + dapt::bench::shell_quote(opt.data_dir.string()) + " " +
                                              dapt::bench::shell_quote(corpus.string()) + " " + std::to_string(train_mb));
   if (prep.exit_code != 0) throw std::runtime_error("peer prepare failed");
-  const auto paths = last_json_line(prep.out);
+  const auto paths = dapt::bench::last_json_line(prep.out);
   const std::string bl32k(paths.at("bl32k").as_string()), bl128k(paths.at("bl128k").as_string()),
       spm32k(paths.at("spm32k").as_string());
 
@@ -148,7 +129,7 @@ int run(int argc, char** argv) {
                                            dapt::bench::shell_quote(bl32k) + " " + dapt::bench::shell_quote(bl128k) + " " +
                                            dapt::bench::shell_quote(spm32k));
   if (pr.exit_code != 0) throw std::runtime_error("peer run failed");
-  const auto p = last_json_line(pr.out);
+  const auto p = dapt::bench::last_json_line(pr.out);
   const auto& ver = p.at("versions").as_object();
   const std::string tiktoken = "tiktoken " + std::string(ver.at("tiktoken").as_string());
   const std::string hf = "tokenizers " + std::string(ver.at("tokenizers").as_string());
@@ -188,23 +169,11 @@ int run(int argc, char** argv) {
                 o.at("tokens_tiktoken").to_number<std::size_t>());
     same_work = same_work && theirs == r.ours.tokens;
   }
-  std::printf("\n");
-  dapt::bench::print_table(results);
-  if (!same_work) {
-    std::fprintf(stderr, "token totals differ from the reference: not recorded\n");
-    return 1;
-  }
-  if (opt.write_results) dapt::bench::append_results(opt.results_dir, results);
-  return 0;
+  return dapt::bench::finish(kBenchmark, results, opt, same_work, true);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s: %s\n", kBenchmark, e.what());
-    return 1;
-  }
+  return dapt::bench::guarded_main(kBenchmark, [&] { return run(argc, argv); });
 }

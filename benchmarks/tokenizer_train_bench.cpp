@@ -125,10 +125,7 @@ PeerRun run_peer(const dapt::bench::Options& opt, const fs::path& corpus, const 
     return p;
   }
   try {
-    std::string out = r.out;
-    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-    const auto nl = out.rfind('\n');
-    const boost::json::object o = boost::json::parse(nl == std::string::npos ? out : out.substr(nl + 1)).as_object();
+    const boost::json::object o = dapt::bench::last_json_line(r.out);
     const auto& t = o.at("tokenizers").as_object();
     p.tokenizers_name = "tokenizers " + std::string(t.at("version").as_string());
     p.tokenizers_s = t.at("time").as_object().at("median").to_number<double>();
@@ -163,18 +160,9 @@ std::string first_difference(const Tokenizer& a, const Tokenizer& b) {
 // ------------------------------------------------------------------------------------------------
 
 int run(int argc, char** argv) {
-  // --corpus-mb is this benchmark's own option; the rest go to the shared parser.
   double corpus_mb = 100;
-  std::vector<char*> rest{argv[0]};
-  for (int i = 1; i < argc; ++i) {
-    if (std::string_view(argv[i]) == "--corpus-mb" && i + 1 < argc) {
-      corpus_mb = std::stod(argv[++i]);
-      if (!(corpus_mb > 0)) throw std::runtime_error("--corpus-mb must be positive");
-    } else {
-      rest.push_back(argv[i]);
-    }
-  }
-  const auto opt = dapt::bench::parse_options(static_cast<int>(rest.size()), rest.data());
+  const auto opt = dapt::bench::parse_options(argc, argv, {{"--corpus-mb", &corpus_mb}});
+  if (!(corpus_mb > 0)) throw std::runtime_error("--corpus-mb must be positive");
   dapt::bench::print_header(kBenchmark);
 
   const fs::path corpus = ensure_corpus(opt, corpus_mb);
@@ -269,23 +257,11 @@ int run(int argc, char** argv) {
     r.better = Better::kLower;
     r.threads = threads;
   }
-  std::printf("\n");
-  dapt::bench::print_table(results);
-  if (!consistent) return 1;
-  if (opt.write_results) {
-    dapt::bench::append_results(opt.results_dir, results);
-    std::printf("\nappended to %s\n", (opt.results_dir / (std::string(kBenchmark) + ".json")).c_str());
-  }
-  return peer.error.empty() ? 0 : 2;
+  return dapt::bench::finish(kBenchmark, results, opt, consistent, peer.error.empty());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s: %s\n", kBenchmark, e.what());
-    return 1;
-  }
+  return dapt::bench::guarded_main(kBenchmark, [&] { return run(argc, argv); });
 }
