@@ -11,6 +11,8 @@
 #include "dapt/core/progress.hpp"
 #include "dapt/core/rng.hpp"
 #include "dapt/core/tensor.hpp"
+#include "dapt/io/gguf.hpp"
+#include "dapt/io/gguf_llama.hpp"
 #include "dapt/io/hf_config.hpp"
 #include "dapt/io/json.hpp"
 #include "dapt/io/llama_layout.hpp"

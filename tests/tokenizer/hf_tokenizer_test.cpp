@@ -101,7 +101,7 @@ TEST_CASE("tokenizer.json fixtures: ids and decoded text equal the reference", "
   for (const auto& file : files) {
     const auto loaded = load_hf_tokenizer(file);
     const auto cases = read_cases(encodings_of(file));
-    REQUIRE(cases.size() >= 10);
+    REQUIRE(cases.size() >= 5);
     check_exact(loaded.tokenizer, cases, file.filename().string());
   }
 }

@@ -29,6 +29,11 @@ struct AddedToken {
   bool special = false;
   /// False for SentencePiece control pieces (<s>, </s>): ids with a name that text never matches.
   bool match_in_text = true;
+  /// What is looked for in the text when it differs from `content`: HF matches a `normalized`
+  /// token by its normalised content (a Lowercase normaliser makes "HeLLo" match "hello").
+  std::string match_content;
+
+  const std::string& pattern() const noexcept { return match_content.empty() ? content : match_content; }
 };
 
 /// A span of the text: either an added token (`token` set) or text for the model.
@@ -46,10 +51,11 @@ class AddedVocabulary {
     for (std::size_t i = 0; i < tokens_.size(); ++i) {
       DAPT_CHECK_AS(kFormat, !tokens_[i].content.empty(), "added token ", tokens_[i].id, " has empty content");
       if (!tokens_[i].match_in_text) continue;
-      by_first_byte_[static_cast<unsigned char>(tokens_[i].content[0])].push_back(i);
+      if (tokens_[i].pattern().empty()) continue;
+      by_first_byte_[static_cast<unsigned char>(tokens_[i].pattern()[0])].push_back(i);
     }
     for (auto& b : by_first_byte_)
-      std::stable_sort(b.begin(), b.end(), [&](std::size_t x, std::size_t y) { return tokens_[x].content.size() > tokens_[y].content.size(); });
+      std::stable_sort(b.begin(), b.end(), [&](std::size_t x, std::size_t y) { return tokens_[x].pattern().size() > tokens_[y].pattern().size(); });
   }
 
   const std::vector<AddedToken>& tokens() const noexcept { return tokens_; }
@@ -79,7 +85,7 @@ class AddedVocabulary {
       for (std::size_t i : by_first_byte_[static_cast<unsigned char>(text[pos])]) {
         const AddedToken& t = tokens_[i];
         if (t.normalized != normalized_pass) continue;
-        if (text.compare(pos, t.content.size(), t.content) == 0) {
+        if (text.compare(pos, t.pattern().size(), t.pattern()) == 0) {
           hit = &t;
           break;  // sorted by length: the first hit is the longest
         }
@@ -88,7 +94,7 @@ class AddedVocabulary {
         ++pos;
         continue;
       }
-      std::size_t start = pos, stop = pos + hit->content.size();
+      std::size_t start = pos, stop = pos + hit->pattern().size();
       pos = stop;
       if (hit->single_word) {
         const bool start_ok = start == 0 || !ends_with_word(text.substr(0, start));

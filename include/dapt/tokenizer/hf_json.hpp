@@ -7,8 +7,10 @@
 /// does not interpret (truncation, padding) are kept and written back.
 #pragma once
 
+#include <cctype>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +64,36 @@ inline json::object write_pattern(const SplitStep& st) {
   return p;
 }
 
+/// The one string a Replace normalizer's regex matches, when it is that simple: literal
+/// characters, and backslash escapes of ASCII punctuation, space and \t \n \r \f \v \a \e
+/// (each checked against tokenizers' Oniguruma). Anything else (classes, quantifiers, groups,
+/// alternation, anchors, \d, \p{..}, an empty regex) has no literal form: nullopt, and the
+/// loader keeps refusing it.
+inline std::optional<std::string> literal_of_regex(std::string_view r) {
+  std::string out;
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    const char c = r[i];
+    if (c == '\\') {
+      if (++i == r.size()) return std::nullopt;
+      const char e = r[i];
+      if (e == 't') out += '\t';
+      else if (e == 'n') out += '\n';
+      else if (e == 'r') out += '\r';
+      else if (e == 'f') out += '\f';
+      else if (e == 'v') out += '\v';
+      else if (e == 'a') out += '\a';
+      else if (e == 'e') out += '\x1B';
+      else if (e >= ' ' && e < 0x7F && !std::isalnum(static_cast<unsigned char>(e))) out += e;
+      else return std::nullopt;  // \d \s \p{..} \b \1 \x.. and the like
+      continue;
+    }
+    if (std::string_view(".^$|?*+()[]{}").find(c) != std::string_view::npos) return std::nullopt;
+    out += c;
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
 inline void read_normalizer(const json::value& v, const std::string& where, Normalizer& out) {
   if (v.is_null()) return;
   JsonFields f(io::as_object(v, where, ErrorCategory::kFormat), where, ErrorCategory::kFormat);
@@ -73,9 +105,30 @@ inline void read_normalizer(const json::value& v, const std::string& where, Norm
   } else if (type == "Prepend") {
     out.steps.push_back(PrependStep{f.require_string("prepend")});
   } else if (type == "Replace") {
-    SplitStep pattern;
-    read_pattern(f, where, pattern, false);
-    out.steps.push_back(ReplaceStep{pattern.literal, f.require_string("content")});
+    const json::object* p = f.get_object("pattern");
+    const std::optional<std::string> regex =
+        p ? JsonFields(*p, where + ".pattern", ErrorCategory::kFormat).get_string("Regex") : std::nullopt;
+    if (regex) {
+      const auto literal = literal_of_regex(*regex);
+      if (!literal) unsupported(where, "the Replace regex " + json::serialize(json::value(*regex)));
+      out.steps.push_back(ReplaceStep{*literal, f.require_string("content"), *regex});
+    } else {
+      SplitStep pattern;
+      read_pattern(f, where, pattern, false);
+      out.steps.push_back(ReplaceStep{pattern.literal, f.require_string("content")});
+    }
+  } else if (type == "NFC" || type == "NFD" || type == "NFKC" || type == "NFKD") {
+    const NormalForm form = type == "NFC" ? NormalForm::kNfc : type == "NFD" ? NormalForm::kNfd
+                          : type == "NFKC" ? NormalForm::kNfkc : NormalForm::kNfkd;
+    out.steps.push_back(UnicodeNormalizeStep{form});
+  } else if (type == "Lowercase") {
+    out.steps.push_back(LowercaseStep{});
+  } else if (type == "Strip") {
+    const auto left = f.get_bool("strip_left"), right = f.get_bool("strip_right");
+    if (!left || !right) DAPT_FAIL(ErrorCategory::kFormat, where, ": Strip needs \"strip_left\" and \"strip_right\"");
+    out.steps.push_back(StripStep{*left, *right});
+  } else if (type == "StripAccents") {
+    out.steps.push_back(StripAccentsStep{});
   } else {
     unsupported(where, "the normalizer \"" + type + "\"");
   }
@@ -85,12 +138,25 @@ inline json::value write_normalizer(const Normalizer& n) {
   if (n.steps.empty()) return nullptr;
   json::array list;
   for (const auto& s : n.steps) {
-    if (const auto* p = std::get_if<PrependStep>(&s)) list.push_back(json::object{{"type", "Prepend"}, {"prepend", p->prefix}});
-    else if (const auto* r = std::get_if<ReplaceStep>(&s))
-      list.push_back(json::object{{"type", "Replace"}, {"pattern", json::object{{"String", r->pattern}}}, {"content", r->content}});
-    else
+    if (const auto* p = std::get_if<PrependStep>(&s)) {
+      list.push_back(json::object{{"type", "Prepend"}, {"prepend", p->prefix}});
+    } else if (const auto* r = std::get_if<ReplaceStep>(&s)) {
+      json::object pattern;
+      if (r->regex.empty()) pattern["String"] = r->pattern;
+      else pattern["Regex"] = r->regex;
+      list.push_back(json::object{{"type", "Replace"}, {"pattern", std::move(pattern)}, {"content", r->content}});
+    } else if (const auto* u = std::get_if<UnicodeNormalizeStep>(&s)) {
+      list.push_back(json::object{{"type", normal_form_name(u->form)}});
+    } else if (std::holds_alternative<LowercaseStep>(s)) {
+      list.push_back(json::object{{"type", "Lowercase"}});
+    } else if (const auto* st = std::get_if<StripStep>(&s)) {
+      list.push_back(json::object{{"type", "Strip"}, {"strip_left", st->left}, {"strip_right", st->right}});
+    } else if (std::holds_alternative<StripAccentsStep>(s)) {
+      list.push_back(json::object{{"type", "StripAccents"}});
+    } else {
       DAPT_FAIL(ErrorCategory::kUnsupported, "SentencePiece's remove_extra_whitespaces has no tokenizer.json form in dapt; "
                 "save this tokenizer as a .model instead");
+    }
   }
   if (list.size() == 1) return list[0];
   return json::object{{"type", "Sequence"}, {"normalizers", std::move(list)}};
@@ -344,6 +410,11 @@ inline HfTokenizerFile parse_hf_tokenizer(std::string_view text, std::string_vie
       t.rstrip = a.get_bool("rstrip").value_or(false);
       t.normalized = a.get_bool("normalized").value_or(true);
       t.special = a.get_bool("special").value_or(false);
+      if (t.normalized && !parts.normalizer.empty()) {
+        std::string normalized = t.content;
+        parts.normalizer.apply(normalized);
+        if (normalized != t.content) t.match_content = std::move(normalized);
+      }
       parts.added_tokens.push_back(std::move(t));
     }
   }

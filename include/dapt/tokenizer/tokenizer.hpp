@@ -100,7 +100,7 @@ class Tokenizer {
     }
     for (const auto& t : parts_.added_tokens) {
       DAPT_CHECK_AS(kFormat, t.id >= 0, "added token \"", t.content, "\" has a negative id");
-      token_strings_[static_cast<std::size_t>(t.id)] = t.content;
+      token_strings_[static_cast<std::size_t>(t.id)] = t.pattern();  // as HF: a normalized token reads normalised
       is_added_[static_cast<std::size_t>(t.id)] = 1;
       is_special_[static_cast<std::size_t>(t.id)] = t.special ? 1 : 0;
     }
