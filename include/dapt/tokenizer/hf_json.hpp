@@ -33,6 +33,25 @@ using io::JsonFields;
 
 inline std::string type_of(const JsonFields& f) { return f.require_string("type"); }
 
+/// The flags and content of an AddedToken object ({"content", "single_word", "lstrip", "rstrip",
+/// "normalized", "special"}), shared by tokenizer.json and tokenizer_config.json.
+inline AddedToken read_added_token(const JsonFields& a, TokenId id) {
+  AddedToken t;
+  t.id = id;
+  t.content = a.require_string("content");
+  t.single_word = a.get_bool("single_word").value_or(false);
+  t.lstrip = a.get_bool("lstrip").value_or(false);
+  t.rstrip = a.get_bool("rstrip").value_or(false);
+  t.normalized = a.get_bool("normalized").value_or(true);
+  t.special = a.get_bool("special").value_or(false);
+  return t;
+}
+
+inline json::object write_added_token(const AddedToken& t) {
+  return json::object{{"content", t.content}, {"single_word", t.single_word}, {"lstrip", t.lstrip},
+                      {"rstrip", t.rstrip}, {"normalized", t.normalized}, {"special", t.special}};
+}
+
 /// {"String": s} or {"Regex": r} -> SplitStep pattern fields.
 inline void read_pattern(const JsonFields& f, const std::string& where, SplitStep& st, bool regex_allowed) {
   const json::object* p = f.get_object("pattern");
@@ -400,16 +419,9 @@ inline HfTokenizerFile parse_hf_tokenizer(std::string_view text, std::string_vie
     for (std::size_t i = 0; i < added->size(); ++i) {
       const std::string where = src + ": added_tokens[" + std::to_string(i) + "]";
       JsonFields a(io::as_object((*added)[i], where, ErrorCategory::kFormat), where, ErrorCategory::kFormat);
-      AddedToken t;
       const std::int64_t id = a.require_int("id");
       if (id < 0 || id > INT32_MAX) DAPT_FAIL(ErrorCategory::kFormat, where, ": id ", id, " is out of range");
-      t.id = static_cast<TokenId>(id);
-      t.content = a.require_string("content");
-      t.single_word = a.get_bool("single_word").value_or(false);
-      t.lstrip = a.get_bool("lstrip").value_or(false);
-      t.rstrip = a.get_bool("rstrip").value_or(false);
-      t.normalized = a.get_bool("normalized").value_or(true);
-      t.special = a.get_bool("special").value_or(false);
+      AddedToken t = detail::read_added_token(a, static_cast<TokenId>(id));
       if (t.normalized && !parts.normalizer.empty()) {
         std::string normalized = t.content;
         parts.normalizer.apply(normalized);
@@ -524,9 +536,11 @@ inline std::string to_hf_json(const Tokenizer& tok, const json::object& extra = 
   root["truncation"] = extra.contains("truncation") ? extra.at("truncation") : json::value(nullptr);
   root["padding"] = extra.contains("padding") ? extra.at("padding") : json::value(nullptr);
   json::array added;
-  for (const auto& t : parts.added_tokens)
-    added.push_back(json::object{{"id", t.id}, {"content", t.content}, {"single_word", t.single_word}, {"lstrip", t.lstrip},
-                                 {"rstrip", t.rstrip}, {"normalized", t.normalized}, {"special", t.special}});
+  for (const auto& t : parts.added_tokens) {
+    json::object o{{"id", t.id}};
+    for (auto& kv : detail::write_added_token(t)) o.emplace(kv.key(), kv.value());
+    added.push_back(std::move(o));
+  }
   root["added_tokens"] = std::move(added);
   root["normalizer"] = detail::write_normalizer(parts.normalizer);
   root["pre_tokenizer"] = detail::write_pre_tokenizer(parts.pre_tokenizer);

@@ -15,6 +15,7 @@
 #include "dapt/core/error.hpp"
 #include "dapt/io/json.hpp"
 #include "dapt/tokenizer/added_vocabulary.hpp"
+#include "dapt/tokenizer/hf_json.hpp"
 #include "dapt/tokenizer/tokenizer.hpp"
 
 namespace dapt::tokenizer {
@@ -74,21 +75,13 @@ inline TokenizerConfig parse_tokenizer_config(std::string_view text, std::string
   if (const auto* dec = f.get_object("added_tokens_decoder")) {
     for (const auto& kv : *dec) {
       const std::string where = src + ": added_tokens_decoder." + std::string(kv.key());
-      AddedToken t;
       const std::string key(kv.key());
       char* end = nullptr;
       const long id = std::strtol(key.c_str(), &end, 10);
       if (key.empty() || *end != '\0' || id < 0 || id > INT32_MAX)
         DAPT_FAIL(ErrorCategory::kFormat, where, ": key is not a token id");
       io::JsonFields a(io::as_object(kv.value(), where, ErrorCategory::kFormat), where, ErrorCategory::kFormat);
-      t.id = static_cast<TokenId>(id);
-      t.content = a.require_string("content");
-      t.single_word = a.get_bool("single_word").value_or(false);
-      t.lstrip = a.get_bool("lstrip").value_or(false);
-      t.rstrip = a.get_bool("rstrip").value_or(false);
-      t.normalized = a.get_bool("normalized").value_or(true);
-      t.special = a.get_bool("special").value_or(false);
-      c.added_tokens_decoder.push_back(std::move(t));
+      c.added_tokens_decoder.push_back(detail::read_added_token(a, static_cast<TokenId>(id)));
     }
   }
   for (const auto& kv : f.object()) {
@@ -123,8 +116,7 @@ inline std::string to_tokenizer_config_json(const TokenizerConfig& c) {
   if (!c.added_tokens_decoder.empty()) {
     boost::json::object dec;
     for (const auto& t : c.added_tokens_decoder)
-      dec[std::to_string(t.id)] = boost::json::object{{"content", t.content}, {"lstrip", t.lstrip}, {"normalized", t.normalized},
-                                                      {"rstrip", t.rstrip}, {"single_word", t.single_word}, {"special", t.special}};
+      dec[std::to_string(t.id)] = detail::write_added_token(t);
     o["added_tokens_decoder"] = std::move(dec);
   }
   return boost::json::serialize(o);
