@@ -38,6 +38,7 @@
 #include "dapt/io/gguf.hpp"
 #include "dapt/io/hf_config.hpp"
 #include "dapt/io/llama_layout.hpp"
+#include "dapt/tokenizer/builders.hpp"
 #include "dapt/tokenizer/sentencepiece.hpp"
 #include "dapt/tokenizer/sentencepiece_model.hpp"
 #include "dapt/tokenizer/tokenizer.hpp"
@@ -377,14 +378,9 @@ inline tokenizer::Tokenizer gguf_bpe_tokenizer(const GgufFile& f, const std::vec
   options.alphabet = BpeAlphabet::kBytes;
   if (pre == "llama3" || pre == "llama-v3" || pre == "llama-bpe") {
     options.ignore_merges = true;
-    SplitStep split;
-    split.regex = SplitRegex::kLlama3;
-    split.pattern_text = std::string(kLlama3Pattern);
-    split.behavior = SplitBehavior::kIsolated;
-    parts.pre_tokenizer.steps.push_back(split);
-    parts.pre_tokenizer.steps.push_back(ByteLevelStep{false, false, true});
+    parts.pre_tokenizer = byte_level_pre_tokenizer(SplitRegex::kLlama3);
   } else if (pre == "gpt-2" || pre == "gpt2") {
-    parts.pre_tokenizer.steps.push_back(ByteLevelStep{false, true, true});
+    parts.pre_tokenizer = byte_level_pre_tokenizer(SplitRegex::kGpt2);
   } else if (pre == "smollm") {
     // llama.cpp splits on \p{N} and then the GPT-2 regex: HF's Digits(individual_digits) + ByteLevel.
     parts.pre_tokenizer.steps.push_back(DigitsStep{true});

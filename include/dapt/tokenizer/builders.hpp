@@ -36,6 +36,23 @@ inline std::vector<AddedToken> special_added_tokens(const std::vector<std::pair<
   return out;
 }
 
+/// The pre-tokenizer of a byte-level BPE pipeline: LLaMA-3's (its Split regex, then ByteLevel
+/// without a regex) or GPT-2's (ByteLevel with its built-in regex), as tokenizer.json writes them.
+inline PreTokenizer byte_level_pre_tokenizer(SplitRegex pattern) {
+  PreTokenizer pre;
+  if (pattern == SplitRegex::kLlama3) {
+    SplitStep split;
+    split.regex = SplitRegex::kLlama3;
+    split.pattern_text = std::string(kLlama3Pattern);
+    split.behavior = SplitBehavior::kIsolated;
+    pre.steps.push_back(split);
+    pre.steps.push_back(ByteLevelStep{false, false, true});
+  } else {
+    pre.steps.push_back(ByteLevelStep{false, true, true});
+  }
+  return pre;
+}
+
 /// A byte-level BPE tokenizer. `tokens` are raw bytes (special tokens as their literal text),
 /// `merges` id pairs in rank order, `specials` (id, content) of the special tokens.
 /// `pattern` kLlama3 gives the LLaMA-3 pipeline (Split + ByteLevel without regex, ignore_merges);
@@ -49,16 +66,7 @@ inline Tokenizer make_byte_level_tokenizer(std::vector<std::string> tokens, cons
   options.ignore_merges = pattern == SplitRegex::kLlama3;
   parts.model = BpeModel(std::move(tokens), merges, options);
   parts.added_tokens = special_added_tokens(specials);
-  if (pattern == SplitRegex::kLlama3) {
-    SplitStep split;
-    split.regex = SplitRegex::kLlama3;
-    split.pattern_text = std::string(kLlama3Pattern);
-    split.behavior = SplitBehavior::kIsolated;
-    parts.pre_tokenizer.steps.push_back(split);
-    parts.pre_tokenizer.steps.push_back(ByteLevelStep{false, false, true});
-  } else {
-    parts.pre_tokenizer.steps.push_back(ByteLevelStep{false, true, true});
-  }
+  parts.pre_tokenizer = byte_level_pre_tokenizer(pattern);
   parts.decoder.steps.push_back(ByteLevelDecodeStep{});
   return Tokenizer(std::move(parts));
 }
