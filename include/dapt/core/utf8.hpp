@@ -121,11 +121,10 @@ constexpr std::optional<std::size_t> first_invalid_utf8(std::string_view text) n
 /// True when `text` is well-formed UTF-8 (the empty string is).
 constexpr bool is_valid_utf8(std::string_view text) noexcept { return !first_invalid_utf8(text).has_value(); }
 
-/// Appends the UTF-8 encoding of `cp`. Throws dapt::Error (kInvalidArgument) for a surrogate or a
-/// value above U+10FFFF, which have no UTF-8 encoding.
-inline void append_utf8(std::string& out, char32_t cp) {
-  DAPT_CHECK(cp <= kMaxCodePoint && (cp < 0xD800 || cp > 0xDFFF), "append_utf8: ",
-             detail::code_point_name(cp), " is not a Unicode scalar value");
+namespace detail {
+/// Appends the UTF-8 form of `cp`, which the caller knows to be a scalar value (hot loops that
+/// copy code points from tables or from decoded text).
+inline void append_utf8_unchecked(std::string& out, char32_t cp) {
   if (cp < 0x80) {
     out.push_back(char(cp));
   } else if (cp < 0x800) {
@@ -139,6 +138,15 @@ inline void append_utf8(std::string& out, char32_t cp) {
                        char(0x80 | ((cp >> 6) & 0x3F)), char(0x80 | (cp & 0x3F))};
     out.append(b, 4);
   }
+}
+}  // namespace detail
+
+/// Appends the UTF-8 encoding of `cp`. Throws dapt::Error (kInvalidArgument) for a surrogate or a
+/// value above U+10FFFF, which have no UTF-8 encoding.
+inline void append_utf8(std::string& out, char32_t cp) {
+  DAPT_CHECK(cp <= kMaxCodePoint && (cp < 0xD800 || cp > 0xDFFF), "append_utf8: ",
+             detail::code_point_name(cp), " is not a Unicode scalar value");
+  detail::append_utf8_unchecked(out, cp);
 }
 
 }  // namespace dapt

@@ -200,6 +200,8 @@ class BpeModel {
       }
     }
     if (piece.size() <= kCachedPieceBytes) {
+      // A std::string key, not a string_view with a transparent hash: with libstdc++ 12 the
+      // heterogeneous find measured 20% slower on encoding (short keys fit the SSO buffer).
       const auto it = cache.map_.find(std::string(piece));
       if (it != cache.map_.end()) {
         out.insert(out.end(), it->second.begin(), it->second.end());

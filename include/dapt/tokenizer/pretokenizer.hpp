@@ -142,6 +142,18 @@ struct PreTokenizer {
       if (a.first.second > a.first.first) s.next.push_back(piece.substr(a.first.first, a.first.second - a.first.first));
   }
 
+  // The Isolated behaviour without inversion, the hot path of byte-level BPE: every match and
+  // every gap between matches is a piece.
+  static void emit_isolated(std::string_view piece, PreTokenizeScratch& s) {
+    std::size_t pos = 0;
+    for (const auto& [b, e] : s.ranges) {
+      if (b > pos) s.next.push_back(piece.substr(pos, b - pos));
+      s.next.push_back(piece.substr(b, e - b));
+      pos = e;
+    }
+    if (pos < piece.size()) s.next.push_back(piece.substr(pos));
+  }
+
   // Turns match ranges into marks covering the whole piece.
   static void marks_from_ranges(std::string_view piece, PreTokenizeScratch& s) {
     s.marks.clear();
@@ -163,13 +175,7 @@ struct PreTokenizer {
         s.ranges.push_back({static_cast<std::uint32_t>(hit), static_cast<std::uint32_t>(hit + st.literal.size())});
     }
     if (!st.invert && st.behavior == SplitBehavior::kIsolated) {  // the hot path of byte-level BPE
-      std::size_t pos = 0;
-      for (const auto& [b, e] : s.ranges) {
-        if (b > pos) s.next.push_back(piece.substr(pos, b - pos));
-        s.next.push_back(piece.substr(b, e - b));
-        pos = e;
-      }
-      if (pos < piece.size()) s.next.push_back(piece.substr(pos));
+      emit_isolated(piece, s);
       return;
     }
     marks_from_ranges(piece, s);
@@ -187,13 +193,7 @@ struct PreTokenizer {
     }
     s.ranges.clear();
     split_regex(SplitRegex::kGpt2, piece, s.ranges);
-    std::size_t pos = 0;
-    for (const auto& [b, e] : s.ranges) {
-      if (b > pos) s.next.push_back(piece.substr(pos, b - pos));
-      s.next.push_back(piece.substr(b, e - b));
-      pos = e;
-    }
-    if (pos < piece.size()) s.next.push_back(piece.substr(pos));
+    emit_isolated(piece, s);
   }
 
   static void apply(const MetaspaceStep& st, std::string_view piece, bool at_start, PreTokenizeScratch& s) {

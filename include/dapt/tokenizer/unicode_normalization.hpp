@@ -85,22 +85,6 @@ constexpr std::uint8_t inert_bit(NormalForm form) noexcept {
   return 0;
 }
 
-/// Appends the UTF-8 form of a scalar value known to be valid (the tables only hold such values).
-inline void put_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(char(cp));
-  } else if (cp < 0x800) {
-    const char b[2] = {char(0xC0 | (cp >> 6)), char(0x80 | (cp & 0x3F))};
-    out.append(b, 2);
-  } else if (cp < 0x10000) {
-    const char b[3] = {char(0xE0 | (cp >> 12)), char(0x80 | ((cp >> 6) & 0x3F)), char(0x80 | (cp & 0x3F))};
-    out.append(b, 3);
-  } else {
-    const char b[4] = {char(0xF0 | (cp >> 18)), char(0x80 | ((cp >> 12) & 0x3F)), char(0x80 | ((cp >> 6) & 0x3F)),
-                       char(0x80 | (cp & 0x3F))};
-    out.append(b, 4);
-  }
-}
 
 /// The error for invalid UTF-8 at byte `pos`, kept out of line so the decoding loops stay small
 /// enough to inline.
@@ -279,7 +263,7 @@ inline void normalize_from(std::string_view text, NormalForm form, std::size_t u
     }
     canonical_order(buf);
     if (compose) canonical_compose(buf);
-    for (const std::uint32_t p : buf) put_utf8(out, packed_cp(p));
+    for (const std::uint32_t p : buf) ::dapt::detail::append_utf8_unchecked(out, packed_cp(p));
     copied = j;
     if (j == n) return;
     // Back to the fast scan, from the inert code point at j.
@@ -348,11 +332,11 @@ inline void append_lowercase(std::string& out, char32_t cp) {
              " is not a Unicode scalar value");
   const unsigned index = detail::case_entry(cp) & 0x7F;
   if (index == 0)
-    detail::put_utf8(out, cp);
+    ::dapt::detail::append_utf8_unchecked(out, cp);
   else if (index == detail::kLowerSpecial)
     out.append("i\xCC\x87");  // U+0069 U+0307
   else
-    detail::put_utf8(out, char32_t(std::int32_t(cp) + detail::kLowerDelta[index]));
+    ::dapt::detail::append_utf8_unchecked(out, char32_t(std::int32_t(cp) + detail::kLowerDelta[index]));
 }
 
 /// `text` lowercased code point by code point, as tokenizers' Lowercase normalizer does (no
