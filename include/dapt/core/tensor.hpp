@@ -117,6 +117,10 @@ struct DeviceAllocator<Cpu> {
     if (!p) DAPT_FAIL(ErrorCategory::kInvalidArgument, "out of host memory allocating ", bytes, " bytes");
     return std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [](std::byte* q) { std::free(q); });
   }
+  /// Sets `bytes` bytes at `p` to zero.
+  static void fill_zero(void* p, std::size_t bytes) noexcept {
+    if (bytes) std::memset(p, 0, bytes);
+  }
 };
 
 /// A non-owning view: pointer, dtype, shape and strides (in elements). Cheap to copy. The caller

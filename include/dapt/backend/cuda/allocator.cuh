@@ -21,6 +21,10 @@ struct DeviceAllocator<Cuda> {
     DAPT_CUDA_CHECK(cudaMalloc(&p, bytes == 0 ? 1 : bytes));
     return std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [](std::byte* q) { cudaFree(q); });
   }
+  /// Sets `bytes` bytes at `p` to zero, on the default stream (no host synchronisation).
+  static void fill_zero(void* p, std::size_t bytes) {
+    if (bytes) DAPT_CUDA_CHECK(cudaMemsetAsync(p, 0, bytes));
+  }
 };
 
 namespace cuda {

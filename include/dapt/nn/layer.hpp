@@ -1,0 +1,131 @@
+/// @file layer.hpp
+/// @brief The layer contract, written once. A layer's `forward(x)` returns a view of its output and
+/// keeps what backward needs; `backward(dy)` *writes* the input gradient and returns a view of it,
+/// and *adds* (`+=`) into the gradients of its trainable parameters. A frozen parameter has no
+/// gradient buffer and costs no gradient work. Every parameter is reachable through
+/// `visit_parameters(fn, prefix)` under its Hugging Face name, which is all that checkpoint I/O,
+/// optimizers, LoRA targeting, gradient clipping and data parallelism need. Activation buffers are
+/// `Buffer`s: they are allocated when a shape is first seen (or grows) and reused afterwards, so a
+/// training or decode step at a fixed shape allocates nothing.
+#pragma once
+
+#include <concepts>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "dapt/core/error.hpp"
+#include "dapt/core/tensor.hpp"
+
+namespace dapt::nn {
+
+/// One parameter: its value and, when trainable, a gradient of the same shape (fp32).
+template <class Device>
+class Param {
+ public:
+  Param() = default;
+  /// Takes `value` (f32); allocates a zeroed gradient when `trainable`.
+  explicit Param(Tensor<Device> value, bool trainable = true) : value_(std::move(value)) { set_trainable(trainable); }
+
+  const Tensor<Device>& value() const noexcept { return value_; }
+  /// Replaces the value; the shape and dtype must match (checkpoint loading, resizing goes through reset()).
+  void assign(const Tensor<Device>& v) {
+    DAPT_CHECK_AS(kShape, v.shape() == value_.shape(), "parameter of shape ", value_.shape().str(),
+                  " assigned a tensor of shape ", v.shape().str());
+    DAPT_CHECK_AS(kDtype, v.dtype() == value_.dtype(), "parameter of dtype ", dtype_name(value_.dtype()),
+                  " assigned a tensor of dtype ", dtype_name(v.dtype()));
+    value_ = v;
+  }
+  /// Replaces value and shape (vocabulary resizing); the gradient is reallocated if trainable.
+  void reset(Tensor<Device> v) {
+    value_ = std::move(v);
+    grad_ = Tensor<Device>();
+    set_trainable(trainable_);
+  }
+
+  /// Undefined (no storage) when the parameter is frozen.
+  const Tensor<Device>& grad() const noexcept { return grad_; }
+  bool trainable() const noexcept { return trainable_; }
+  /// Freezing drops the gradient buffer; unfreezing allocates a zeroed one.
+  void set_trainable(bool on) {
+    trainable_ = on;
+    if (!on) {
+      grad_ = Tensor<Device>();
+    } else if (!grad_.defined() && value_.defined()) {
+      grad_ = Tensor<Device>::empty(value_.shape(), value_.dtype());
+      zero_grad();
+    }
+  }
+  void zero_grad() {
+    if (grad_.defined()) DeviceAllocator<Device>::fill_zero(grad_.raw(), grad_.nbytes());
+  }
+
+  /// Weight decay applies to this parameter by default (false for norm weights and biases).
+  bool decay = true;
+
+  std::int64_t numel() const { return value_.numel(); }
+
+ private:
+  Tensor<Device> value_;
+  Tensor<Device> grad_;
+  bool trainable_ = true;
+};
+
+/// The visitor of `visit_parameters`: (Hugging Face name, parameter).
+template <class Device>
+using ParamVisitor = std::function<void(const std::string&, Param<Device>&)>;
+
+/// What every layer provides (see the file comment for the gradient rules).
+template <class L, class Device>
+concept Layer = requires(L layer, TensorView<Device> x, TensorView<Device> dy, ParamVisitor<Device> visit) {
+  { layer.forward(x) } -> std::same_as<TensorView<Device>>;
+  { layer.backward(dy) } -> std::same_as<TensorView<Device>>;
+  layer.visit_parameters(visit);
+};
+
+/// A reusable activation or workspace buffer. `view(shape)` returns storage for `shape`,
+/// allocating only when the buffer has never held that many elements; the contents are whatever
+/// was there before. Views handed out earlier stay valid until the next reallocation.
+template <class Device>
+class Buffer {
+ public:
+  TensorView<Device> view(Shape shape, DType dtype = DType::kF32) {
+    const std::size_t bytes = static_cast<std::size_t>(shape.numel()) * dtype_size(dtype);
+    if (!storage_.defined() || capacity_ < bytes) {
+      storage_ = Tensor<Device>::empty({static_cast<std::int64_t>(bytes)}, DType::kU8);
+      capacity_ = bytes;
+      ++allocations_;
+    }
+    return TensorView<Device>(storage_.raw(), dtype, shape);
+  }
+  /// Typed storage of `shape`, zero-filled (host only).
+  TensorView<Device> zeros(Shape shape, DType dtype = DType::kF32) requires std::is_same_v<Device, Cpu> {
+    TensorView<Device> v = view(shape, dtype);
+    std::memset(v.raw(), 0, v.nbytes());
+    return v;
+  }
+  /// How many times this buffer has (re)allocated: tests use it to show a step allocates nothing.
+  std::int64_t allocations() const noexcept { return allocations_; }
+  std::size_t capacity() const noexcept { return capacity_; }
+  void release() {
+    storage_ = Tensor<Device>();
+    capacity_ = 0;
+  }
+
+ private:
+  Tensor<Device> storage_;
+  std::size_t capacity_ = 0;
+  std::int64_t allocations_ = 0;
+};
+
+/// Checks that `t` is a contiguous f32 tensor of exactly `shape`; `what` names it in the error.
+template <class Device>
+inline void check_f32(const TensorView<Device>& t, const Shape& shape, const char* what) {
+  DAPT_CHECK_AS(kDtype, t.dtype() == DType::kF32, what, " must be F32, got ", dtype_name(t.dtype()));
+  DAPT_CHECK_AS(kShape, t.shape() == shape, what, " has shape ", t.shape().str(), ", expected ", shape.str());
+  DAPT_CHECK_AS(kShape, t.is_contiguous(), what, " must be contiguous");
+}
+
+}  // namespace dapt::nn
