@@ -5,10 +5,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace dapt_test {
 
@@ -53,5 +57,38 @@ struct TempDir {
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
 };
+
+/// ||a - b|| / ||b|| in double (0 when both are zero); b is the reference.
+inline double relative_l2(const float* a, const float* b, std::int64_t n) {
+  double num = 0, den = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double d = static_cast<double>(a[i]) - static_cast<double>(b[i]);
+    num += d * d;
+    den += static_cast<double>(b[i]) * static_cast<double>(b[i]);
+  }
+  if (den == 0) return std::sqrt(num);
+  return std::sqrt(num / den);
+}
+
+/// The reference-fixture directories a data-driven parity test runs: every directory under
+/// tests/data/fixtures that holds `marker` (a file or folder name), then each entry of the
+/// colon-separated environment variable DAPT_EXTRA_FIXTURES (same layout), in that order.
+inline std::vector<std::filesystem::path> fixture_dirs(const std::filesystem::path& root, const std::string& marker) {
+  std::vector<std::filesystem::path> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(root, ec))
+    if (e.is_directory() && std::filesystem::exists(e.path() / marker)) out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  if (const char* extra = std::getenv("DAPT_EXTRA_FIXTURES")) {
+    std::string list(extra);
+    std::size_t start = 0;
+    while (start <= list.size()) {
+      const std::size_t end = std::min(list.find(':', start), list.size());
+      if (end > start) out.emplace_back(list.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  return out;
+}
 
 }  // namespace dapt_test

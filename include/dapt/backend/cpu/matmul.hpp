@@ -1,0 +1,69 @@
+/// @file matmul.hpp
+/// @brief CPU GEMMs of the linear layers, through Eigen (which threads with the SDK's thread
+/// policy): y = x W^T + b, dx = dy W, dW += dy^T x, db += sum(dy). Row-major throughout, so every
+/// operand is the contiguous buffer a layer holds and nothing is transposed in memory.
+#pragma once
+
+#include <cstdint>
+
+#include <Eigen/Core>
+
+#include "dapt/backend/kernels.hpp"
+#include "dapt/core/parallel.hpp"
+#include "dapt/core/tensor.hpp"
+
+namespace dapt::backend {
+
+namespace detail {
+using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using MapMatrix = Eigen::Map<RowMatrix, Eigen::Aligned16>;
+using ConstMapMatrix = Eigen::Map<const RowMatrix>;
+}  // namespace detail
+
+template <>
+struct MatmulKernels<Cpu> {
+  /// y (N, M) = x (N, K) · w (M, K)^T (+ bias (M)); `accumulate` adds into y instead.
+  static void linear_forward(const float* x, const float* w, const float* bias, float* y, std::int64_t n,
+                             std::int64_t k, std::int64_t m, bool accumulate = false) {
+    if (n == 0 || m == 0) return;
+    detail::ConstMapMatrix X(x, n, k), W(w, m, k);
+    Eigen::Map<detail::RowMatrix> Y(y, n, m);
+    if (accumulate) Y.noalias() += X * W.transpose();
+    else Y.noalias() = X * W.transpose();
+    if (bias) {
+      Eigen::Map<const Eigen::RowVectorXf> b(bias, m);
+      Y.rowwise() += b;
+    }
+  }
+
+  /// dx (N, K) = dy (N, M) · w (M, K); `accumulate` adds into dx.
+  static void linear_backward_input(const float* dy, const float* w, float* dx, std::int64_t n, std::int64_t k,
+                                    std::int64_t m, bool accumulate = false) {
+    if (n == 0 || k == 0) return;
+    detail::ConstMapMatrix DY(dy, n, m), W(w, m, k);
+    Eigen::Map<detail::RowMatrix> DX(dx, n, k);
+    if (accumulate) DX.noalias() += DY * W;
+    else DX.noalias() = DY * W;
+  }
+
+  /// dw (M, K) += dy (N, M)^T · x (N, K); db (M) += column sums of dy, when db is given.
+  static void linear_backward_weight(const float* dy, const float* x, float* dw, float* db, std::int64_t n,
+                                     std::int64_t k, std::int64_t m) {
+    if (n == 0) return;
+    detail::ConstMapMatrix DY(dy, n, m), X(x, n, k);
+    if (dw) {
+      Eigen::Map<detail::RowMatrix> DW(dw, m, k);
+      DW.noalias() += DY.transpose() * X;
+    }
+    if (db) {
+      // Column sums in a fixed order per column: deterministic for any thread count.
+      parallel_for(0, m, [&](std::int64_t j) {
+        double s = 0;
+        for (std::int64_t i = 0; i < n; ++i) s += dy[i * m + j];
+        db[j] += static_cast<float>(s);
+      }, 64);
+    }
+  }
+};
+
+}  // namespace dapt::backend

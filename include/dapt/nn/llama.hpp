@@ -1,0 +1,305 @@
+/// @file llama.hpp
+/// @brief `Llama`, a LLaMA-family causal language model composed from the SDK's blocks: token
+/// embedding, `num_hidden_layers` decoder blocks, a final RMSNorm and a language-model head that
+/// is its own matrix or tied to the embedding. Parameters carry their Hugging Face names, so a
+/// checkpoint maps onto `visit_parameters` one to one (see io/llama_checkpoint.hpp).
+///
+/// Three ways to run it:
+/// - `forward(ids)` returns the (B, T, V) logits and keeps the activations; `backward(dlogits)`
+///   then adds every parameter gradient. Use it to put your own loss on top.
+/// - `forward_backward(ids, labels)` is the training step: the head and the cross-entropy run
+///   in chunks of rows, with the gradient written over each chunk's logits, so the (B*T, V)
+///   logits never exist at once. `forward_loss` is the same without gradients (evaluation).
+/// - `forward_cached(ids, cache)` is inference with a KV cache (prefill, then decode).
+///
+/// Labels follow Hugging Face: `labels` is aligned with `ids`, position t is scored against
+/// labels[t + 1], and negative labels (-100) are ignored.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dapt/core/error.hpp"
+#include "dapt/core/rng.hpp"
+#include "dapt/core/tensor.hpp"
+#include "dapt/io/hf_config.hpp"
+#include "dapt/nn/attention.hpp"
+#include "dapt/nn/block.hpp"
+#include "dapt/nn/embedding.hpp"
+#include "dapt/nn/kv_cache.hpp"
+#include "dapt/nn/layer.hpp"
+#include "dapt/nn/linear.hpp"
+#include "dapt/nn/rms_norm.hpp"
+#include "dapt/ops/loss.hpp"
+#include "dapt/ops/rope.hpp"
+
+namespace dapt::nn {
+
+/// The mean loss over the scored tokens and their count (`tokens` == 0 gives loss 0).
+struct LossResult {
+  double loss = 0;
+  double sum = 0;
+  std::int64_t tokens = 0;
+};
+
+/// Options of `forward_backward` / `forward_loss`.
+struct LossOptions {
+  /// Gradients are d(sum of token losses) / normalizer; 0 means the number of scored tokens of
+  /// this call (the mean). Gradient accumulation over micro-batches passes the total instead.
+  double normalizer = 0;
+  /// Segment ids (B, T) int32 of packed documents: attention stays inside a document and
+  /// positions restart at each document (empty: one document per row).
+  TensorView<Cpu> segment_ids;
+  /// Explicit positions (B, T) int32 (empty: derived as above).
+  TensorView<Cpu> positions;
+};
+
+template <class Device>
+class Llama {
+ public:
+  explicit Llama(const io::LlamaConfig& config) : config_(config) {
+    config_.validate("Llama");
+    DAPT_CHECK_AS(kUnsupported, config_.hidden_act == "silu", "Llama: hidden_act \"", config_.hidden_act,
+                  "\" is not supported (only silu)");
+    embed_ = Embedding<Device>(config_.vocab_size, config_.hidden_size);
+    blocks_ = std::make_unique<std::vector<DecoderBlock<Device>>>();
+    blocks_->reserve(static_cast<std::size_t>(config_.num_hidden_layers));
+    rope_ = std::make_unique<ops::RopeTable>(config_.rope, config_.head_dim);
+    rope_->ensure(config_.max_position_embeddings);
+    for (std::int64_t l = 0; l < config_.num_hidden_layers; ++l) {
+      blocks_->emplace_back(config_);
+      blocks_->back().set_rope(rope_.get());
+    }
+    norm_ = RmsNorm<Device>(config_.hidden_size, static_cast<float>(config_.rms_norm_eps));
+    head_ = Linear<Device>(config_.hidden_size, config_.vocab_size, false);
+    if (config_.tie_word_embeddings) head_.tie(&embed_.weight());
+  }
+  // Blocks point at the rope table and the head may point at the embedding: not copyable.
+  Llama(const Llama&) = delete;
+  Llama& operator=(const Llama&) = delete;
+  Llama(Llama&&) = delete;
+
+  const io::LlamaConfig& config() const noexcept { return config_; }
+  Embedding<Device>& embed_tokens() noexcept { return embed_; }
+  DecoderBlock<Device>& layer(std::int64_t i) { return blocks_->at(static_cast<std::size_t>(i)); }
+  RmsNorm<Device>& norm() noexcept { return norm_; }
+  Linear<Device>& lm_head() noexcept { return head_; }
+  const ops::RopeTable& rope() const noexcept { return *rope_; }
+
+  /// Normal(0, std) weights (std defaults to the config's initializer_range, else 0.02) and unit
+  /// norm weights, from `seed`: the same seed gives the same model.
+  void init_weights(std::uint64_t seed, double std = 0) requires std::is_same_v<Device, Cpu> {
+    if (std <= 0) std = config_.extra.contains("initializer_range") && config_.extra.at("initializer_range").is_number()
+                            ? config_.extra.at("initializer_range").to_number<double>()
+                            : 0.02;
+    Rng rng(seed);
+    const auto s = static_cast<float>(std);
+    embed_.init(rng, s);
+    for (auto& b : *blocks_) b.init(rng, s);
+    norm_.init();
+    head_.init(rng, s);
+  }
+
+  /// Every parameter under its Hugging Face name, in checkpoint order. A tied head is not visited.
+  void visit_parameters(const ParamVisitor<Device>& fn) {
+    embed_.visit_parameters(fn, "model.embed_tokens.");
+    for (std::size_t i = 0; i < blocks_->size(); ++i)
+      (*blocks_)[i].visit_parameters(fn, "model.layers." + std::to_string(i) + ".");
+    norm_.visit_parameters(fn, "model.norm.");
+    head_.visit_parameters(fn, "lm_head.");
+  }
+
+  void zero_grad() {
+    visit_parameters([](const std::string&, Param<Device>& p) { p.zero_grad(); });
+  }
+
+  std::int64_t num_parameters() {
+    std::int64_t n = 0;
+    visit_parameters([&](const std::string&, Param<Device>& p) { n += p.numel(); });
+    return n;
+  }
+
+  /// ids (B, T) int32 -> logits (B, T, V), keeping activations for `backward`.
+  TensorView<Device> forward(const TensorView<Device>& ids, const TensorView<Cpu>& segment_ids = {},
+                             const TensorView<Cpu>& positions = {}) {
+    TensorView<Device> h = trunk_forward(ids, segment_ids, positions);
+    const std::int64_t b = ids.dim(0), t = ids.dim(1);
+    return head_.forward(h).reshape({b, t, config_.vocab_size});
+  }
+
+  /// dlogits (B, T, V) -> parameter gradients (added).
+  void backward(const TensorView<Device>& dlogits) {
+    trunk_backward(head_.backward(dlogits));
+  }
+
+  /// Training step body: forward, chunked head + cross-entropy with gradients, backward. Returns
+  /// the loss; gradients are added into the trainable parameters.
+  LossResult forward_backward(const TensorView<Device>& ids, const TensorView<Cpu>& labels, const LossOptions& opt = {}) {
+    TensorView<Device> h = trunk_forward(ids, opt.segment_ids, opt.positions);
+    LossResult r = head_loss(h, ids, labels, opt, true);
+    trunk_backward(dh_);
+    return r;
+  }
+
+  /// The loss without gradients (evaluation).
+  LossResult forward_loss(const TensorView<Device>& ids, const TensorView<Cpu>& labels, const LossOptions& opt = {}) {
+    TensorView<Device> h = trunk_forward(ids, opt.segment_ids, opt.positions);
+    return head_loss(h, ids, labels, opt, false);
+  }
+
+  /// Inference: ids (R, Tq) are the next tokens of cache rows [row0, row0 + R). Appends their keys
+  /// and values, advances the rows, and returns the logits of each row's last new token (R, V).
+  TensorView<Device> forward_cached(const TensorView<Device>& ids, KvCache<Device>& cache, std::int64_t row0 = 0)
+      requires std::is_same_v<Device, Cpu> {
+    DAPT_CHECK_AS(kShape, ids.rank() == 2, "forward_cached: ids must be (R, Tq), got ", ids.shape().str());
+    const std::int64_t r = ids.dim(0), tq = ids.dim(1);
+    cache.check_rows(row0, r);
+    DAPT_CHECK_AS(kShape, cache.layers() == config_.num_hidden_layers, "forward_cached: cache has ", cache.layers(),
+                  " layers, the model ", config_.num_hidden_layers);
+    TensorView<Cpu> pos = cache_pos_.view({r, tq}, DType::kI32);
+    std::int64_t max_pos = 0;
+    for (std::int64_t i = 0; i < r; ++i)
+      for (std::int64_t j = 0; j < tq; ++j) {
+        const std::int64_t p = cache.length(row0 + i) + j;
+        pos.data<std::int32_t>()[i * tq + j] = static_cast<std::int32_t>(p);
+        max_pos = std::max(max_pos, p + 1);
+      }
+    if (max_pos > rope_->max_positions()) rope_->ensure(std::max<std::int64_t>(max_pos, 2 * rope_->max_positions()));
+    TensorView<Device> x = embed_.forward(ids);
+    for (std::int64_t l = 0; l < config_.num_hidden_layers; ++l)
+      x = (*blocks_)[static_cast<std::size_t>(l)].forward_cached(x, cache, l, row0, pos);
+    cache.advance(row0, r, tq);
+    // Only each row's last position goes through the final norm and the head.
+    const std::int64_t c = config_.hidden_size;
+    TensorView<Device> last = last_.view({r, c});
+    for (std::int64_t i = 0; i < r; ++i)
+      std::memcpy(last.template data<float>() + i * c, x.template data<const float>() + (i * tq + tq - 1) * c,
+                  static_cast<std::size_t>(c) * sizeof(float));
+    return head_.forward(norm_.forward(last));
+  }
+
+  /// Rows of the head and cross-entropy processed at once in `forward_backward`; bounds the
+  /// logits buffer to chunk_rows * V floats. 0 picks about 8 MB of logits.
+  void set_loss_chunk_rows(std::int64_t rows) { chunk_rows_ = rows; }
+
+  /// Replaces the embedding table and head (vocabulary resizing; see nn/resize_vocab.hpp).
+  void reset_vocab(Tensor<Device> embed, Tensor<Device> head) {
+    const std::int64_t v = embed.dim(0);
+    embed_.reset_table(std::move(embed));
+    Linear<Device> new_head(config_.hidden_size, v, false);
+    if (config_.tie_word_embeddings) {
+      new_head.tie(&embed_.weight());
+    } else {
+      DAPT_CHECK_AS(kShape, head.shape() == Shape({v, config_.hidden_size}), "reset_vocab: head of shape ",
+                    head.shape().str(), " for a table of shape ", embed_.weight().value().shape().str());
+      const bool trainable = head_.weight().trainable();
+      new_head.weight().reset(std::move(head));
+      new_head.weight().set_trainable(trainable);
+    }
+    head_ = std::move(new_head);
+    config_.vocab_size = v;
+  }
+
+ private:
+  TensorView<Device> trunk_forward(const TensorView<Device>& ids, const TensorView<Cpu>& segment_ids,
+                                   const TensorView<Cpu>& positions) {
+    DAPT_CHECK_AS(kShape, ids.rank() == 2, "Llama: ids must be (B, T), got ", ids.shape().str());
+    DAPT_CHECK_AS(kDtype, ids.dtype() == DType::kI32, "Llama: ids must be I32, got ", dtype_name(ids.dtype()));
+    const std::int64_t b = ids.dim(0), t = ids.dim(1);
+    TensorView<Cpu> pos;
+    if (positions.raw()) {
+      DAPT_CHECK_AS(kShape, positions.shape() == ids.shape() && positions.dtype() == DType::kI32,
+                    "Llama: positions must be I32 of the ids' shape ", ids.shape().str(), ", got ", positions.shape().str());
+      pos = positions;
+    } else {
+      pos = pos_.view({b, t}, DType::kI32);
+      fill_positions(pos, segment_ids);
+    }
+    if (segment_ids.raw())
+      DAPT_CHECK_AS(kShape, segment_ids.shape() == ids.shape() && segment_ids.dtype() == DType::kI32,
+                    "Llama: segment ids must be I32 of the ids' shape ", ids.shape().str(), ", got ",
+                    segment_ids.shape().str());
+    std::int64_t max_pos = 0;
+    const auto* pp = pos.data<const std::int32_t>();
+    for (std::int64_t i = 0; i < b * t; ++i) {
+      DAPT_CHECK_AS(kOutOfRange, pp[i] >= 0, "Llama: negative position ", pp[i], " at index ", i);
+      max_pos = std::max<std::int64_t>(max_pos, pp[i] + 1);
+    }
+    if (max_pos > rope_->max_positions()) rope_->ensure(max_pos);
+    const Sequence<Device> seq{pos, segment_ids};
+    TensorView<Device> x = embed_.forward(ids);
+    for (auto& blk : *blocks_) x = blk.forward(x, seq);
+    return norm_.forward(x);
+  }
+
+  void trunk_backward(const TensorView<Device>& dh) {
+    TensorView<Device> dx = norm_.backward(dh);
+    for (auto it = blocks_->rbegin(); it != blocks_->rend(); ++it) dx = it->backward(dx);
+    embed_.backward(dx);
+  }
+
+  /// The chunked head: logits of `rows` rows at a time, cross-entropy in place, and (training)
+  /// the head's weight gradient and the gradient of h, written to dh_.
+  LossResult head_loss(const TensorView<Device>& h, const TensorView<Device>& ids, const TensorView<Cpu>& labels,
+                       const LossOptions& opt, bool train) {
+    const std::int64_t b = ids.dim(0), t = ids.dim(1), n = b * t, c = config_.hidden_size, v = config_.vocab_size;
+    const TensorView<Cpu> lab = labels.raw() ? labels : TensorView<Cpu>(ids);
+    DAPT_CHECK_AS(kShape, lab.shape() == ids.shape(), "Llama: labels of shape ", lab.shape().str(), " for ids of shape ",
+                  ids.shape().str());
+    DAPT_CHECK_AS(kDtype, lab.dtype() == DType::kI32, "Llama: labels must be I32, got ", dtype_name(lab.dtype()));
+    TensorView<Cpu> targets = targets_.view({n}, DType::kI32);
+    auto* tg = targets.data<std::int32_t>();
+    const auto* lb = lab.data<const std::int32_t>();
+    std::int64_t count = 0;
+    for (std::int64_t i = 0; i < b; ++i)
+      for (std::int64_t j = 0; j < t; ++j) {
+        const std::int32_t y = j + 1 < t ? lb[i * t + j + 1] : -1;
+        DAPT_CHECK_AS(kOutOfRange, y < v, "Llama: label ", y, " at (", i, ", ", j + 1, ") is outside the vocabulary of ",
+                      v, " tokens");
+        tg[i * t + j] = y < 0 ? -1 : y;
+        count += y >= 0;
+      }
+    LossResult r;
+    r.tokens = count;
+    const double norm = opt.normalizer > 0 ? opt.normalizer : static_cast<double>(std::max<std::int64_t>(count, 1));
+    const float scale = static_cast<float>(1.0 / norm);
+    std::int64_t rows = chunk_rows_ > 0 ? chunk_rows_ : std::max<std::int64_t>(1, (std::int64_t{2} << 20) / v);
+    rows = std::min(rows, n);
+    const TensorView<Device> h2 = h.reshape({n, c});
+    if (train) dh_ = dh_buf_.view(h.shape());
+    Param<Device>& w = head_.weight();
+    TensorView<Device> losses = losses_.view({n});
+    for (std::int64_t r0 = 0; r0 < n; r0 += rows) {
+      const std::int64_t r1 = std::min(n, r0 + rows);
+      const TensorView<Device> hc = h2.slice(0, r0, r1);
+      TensorView<Device> logits = logits_.view({r1 - r0, v});
+      ops::linear_forward(hc, w.value().view(), TensorView<Device>(), logits);
+      ops::cross_entropy(logits, targets.slice(0, r0, r1), losses.slice(0, r0, r1), scale, train);
+      if (!train) continue;
+      ops::linear_backward_weight(logits, hc, w.trainable() ? w.grad().view() : TensorView<Device>(), TensorView<Device>());
+      ops::linear_backward_input(logits, w.value().view(), dh_.reshape({n, c}).slice(0, r0, r1));
+    }
+    double sum = 0;
+    const float* ls = losses.template data<const float>();
+    for (std::int64_t i = 0; i < n; ++i) sum += ls[i];
+    r.sum = sum;
+    r.loss = count ? sum / static_cast<double>(count) : 0.0;
+    return r;
+  }
+
+  io::LlamaConfig config_;
+  Embedding<Device> embed_;
+  std::unique_ptr<std::vector<DecoderBlock<Device>>> blocks_;
+  std::unique_ptr<ops::RopeTable> rope_;
+  RmsNorm<Device> norm_;
+  Linear<Device> head_;
+  std::int64_t chunk_rows_ = 0;
+  TensorView<Device> dh_;
+  Buffer<Cpu> pos_, cache_pos_, targets_;
+  Buffer<Device> dh_buf_, logits_, losses_, last_;
+};
+
+}  // namespace dapt::nn

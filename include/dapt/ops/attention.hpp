@@ -1,0 +1,193 @@
+/// @file attention.hpp
+/// @brief Causal grouped-query attention on any device: training forward (with an optional
+/// block-diagonal document mask for packed sequences) and backward, and inference against a KV
+/// cache. Query head h uses kv head h / (H / Hkv). The facades check dtypes, shapes and
+/// aliasing once, with messages that name the argument and both shapes, then call
+/// `backend::AttentionKernels<Device>`. The kernels are tiled (FlashAttention-2): memory is
+/// O(tile^2) per thread, never O(T^2).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <utility>
+
+#include "dapt/backend/cpu/attention.hpp"
+#include "dapt/backend/kernels.hpp"
+#include "dapt/core/error.hpp"
+#include "dapt/core/tensor.hpp"
+
+namespace dapt::ops {
+
+namespace detail {
+
+/// Checks dtype, contiguity and exact shape of an attention argument.
+template <class Device>
+void check_attention_arg(const char* fn, const char* name, const TensorView<Device>& t, DType dtype,
+                         const Shape& expected, const char* layout, const char* relative_to,
+                         const TensorView<Device>& ref) {
+  DAPT_CHECK_AS(kDtype, t.dtype() == dtype, fn, ": ", name, " must be ", dtype_name(dtype), ", got ",
+                dtype_name(t.dtype()));
+  DAPT_CHECK_AS(kShape, t.shape() == expected, fn, ": ", name, " has shape ", t.shape().str(), ", expected ",
+                layout, " = ", expected.str(), " to match ", relative_to, " of shape ", ref.shape().str());
+  DAPT_CHECK_AS(kShape, t.is_contiguous(), fn, ": ", name, " of shape ", t.shape().str(), " must be contiguous");
+}
+
+/// Checks q: F32, contiguous, (B, T, H, hd) with hd > 0.
+template <class Device>
+void check_query(const char* fn, const TensorView<Device>& q) {
+  DAPT_CHECK_AS(kDtype, q.dtype() == DType::kF32, fn, ": q must be F32, got ", dtype_name(q.dtype()));
+  DAPT_CHECK_AS(kShape, q.rank() == 4, fn, ": q must be (B, T, H, hd), got shape ", q.shape().str());
+  DAPT_CHECK_AS(kShape, q.is_contiguous(), fn, ": q of shape ", q.shape().str(), " must be contiguous");
+  DAPT_CHECK_AS(kShape, q.dim(3) > 0, fn, ": q of shape ", q.shape().str(), " has head_dim 0");
+}
+
+/// Checks k (rank 4, same B and hd as q; its T is `seq`) and that its heads divide q's.
+template <class Device>
+void check_key(const char* fn, const char* name, const TensorView<Device>& k, const TensorView<Device>& q,
+               std::int64_t seq) {
+  DAPT_CHECK_AS(kDtype, k.dtype() == DType::kF32, fn, ": ", name, " must be F32, got ", dtype_name(k.dtype()));
+  DAPT_CHECK_AS(kShape, k.rank() == 4 && k.dim(0) == q.dim(0) && k.dim(1) == seq && k.dim(3) == q.dim(3), fn,
+                ": ", name, " has shape ", k.shape().str(), ", expected (", q.dim(0), ", ", seq, ", Hkv, ", q.dim(3),
+                ") to match q of shape ", q.shape().str());
+  DAPT_CHECK_AS(kShape, k.dim(2) > 0 && q.dim(2) % k.dim(2) == 0, fn, ": q of shape ", q.shape().str(), " has ",
+                q.dim(2), " heads, not a multiple of the ", k.dim(2), " kv heads of ", name, " of shape ",
+                k.shape().str());
+  DAPT_CHECK_AS(kShape, k.is_contiguous(), fn, ": ", name, " of shape ", k.shape().str(), " must be contiguous");
+}
+
+/// Throws kInvalidArgument when output `out` shares memory with `other`.
+template <class Device>
+void check_disjoint(const char* fn, const char* out_name, const TensorView<Device>& out, const char* other_name,
+                    const TensorView<Device>& other) {
+  if (!out.raw() || !other.raw() || out.nbytes() == 0 || other.nbytes() == 0) return;
+  const auto* a = static_cast<const std::byte*>(out.raw());
+  const auto* b = static_cast<const std::byte*>(other.raw());
+  DAPT_CHECK(a + out.nbytes() <= b || b + other.nbytes() <= a, fn, ": ", out_name, " overlaps ", other_name,
+             " in memory; the output needs its own buffer");
+}
+
+inline void check_scale(const char* fn, float scale) {
+  DAPT_CHECK(std::isfinite(scale), fn, ": scale must be finite, got ", scale);
+}
+
+/// Checks segment_ids: absent (no storage) or I32 (B, T) matching q.
+template <class Device>
+void check_segments(const char* fn, const TensorView<Device>& seg, const TensorView<Device>& q) {
+  if (!seg.raw()) return;
+  check_attention_arg(fn, "segment_ids", seg, DType::kI32, Shape{q.dim(0), q.dim(1)}, "(B, T)", "q", q);
+}
+
+}  // namespace detail
+
+/// Causal attention forward.
+///   q           (B, T, H, hd)    F32
+///   k, v        (B, T, Hkv, hd)  F32, H % Hkv == 0
+///   segment_ids (B, T) I32, or an empty view: query i sees key j iff j <= i and, when given,
+///               segment_ids[b, j] == segment_ids[b, i] (documents packed into one row)
+///   out         (B, T, H, hd)    F32, written
+///   lse         (B, H, T)        F32, written: log-sum-exp of each query's scaled scores (for backward)
+///   scale       usually 1 / sqrt(hd)
+template <class Device>
+void attention_forward(const TensorView<Device>& q, const TensorView<Device>& k, const TensorView<Device>& v,
+                       const TensorView<Device>& segment_ids, const TensorView<Device>& out,
+                       const TensorView<Device>& lse, float scale) {
+  constexpr const char* fn = "attention_forward";
+  detail::check_query(fn, q);
+  const std::int64_t B = q.dim(0), T = q.dim(1), H = q.dim(2), hd = q.dim(3);
+  detail::check_key(fn, "k", k, q, T);
+  detail::check_attention_arg(fn, "v", v, DType::kF32, k.shape(), "the shape of k", "k", k);
+  const std::int64_t Hkv = k.dim(2);
+  detail::check_segments(fn, segment_ids, q);
+  detail::check_attention_arg(fn, "out", out, DType::kF32, q.shape(), "(B, T, H, hd)", "q", q);
+  detail::check_attention_arg(fn, "lse", lse, DType::kF32, Shape{B, H, T}, "(B, H, T)", "q", q);
+  detail::check_scale(fn, scale);
+  for (const auto& [name, t] : {std::pair{"q", q}, std::pair{"k", k}, std::pair{"v", v}}) {
+    detail::check_disjoint(fn, "out", out, name, t);
+    detail::check_disjoint(fn, "lse", lse, name, t);
+  }
+  detail::check_disjoint(fn, "out", out, "lse", lse);
+  backend::AttentionKernels<Device>::forward(
+      q.template data<const float>(), k.template data<const float>(), v.template data<const float>(),
+      segment_ids.raw() ? segment_ids.template data<const std::int32_t>() : nullptr, out.template data<float>(),
+      lse.template data<float>(), B, T, H, Hkv, hd, scale);
+}
+
+/// Gradients of attention_forward. q, k, v, segment_ids, scale as given to forward; out (B, T, H, hd)
+/// and lse (B, H, T) as it wrote them; dout (B, T, H, hd). Writes (does not add) dq (B, T, H, hd)
+/// and dk, dv (B, T, Hkv, hd).
+template <class Device>
+void attention_backward(const TensorView<Device>& q, const TensorView<Device>& k, const TensorView<Device>& v,
+                        const TensorView<Device>& segment_ids, const TensorView<Device>& out,
+                        const TensorView<Device>& lse, const TensorView<Device>& dout, const TensorView<Device>& dq,
+                        const TensorView<Device>& dk, const TensorView<Device>& dv, float scale) {
+  constexpr const char* fn = "attention_backward";
+  detail::check_query(fn, q);
+  const std::int64_t B = q.dim(0), T = q.dim(1), H = q.dim(2), hd = q.dim(3);
+  detail::check_key(fn, "k", k, q, T);
+  detail::check_attention_arg(fn, "v", v, DType::kF32, k.shape(), "the shape of k", "k", k);
+  const std::int64_t Hkv = k.dim(2);
+  detail::check_segments(fn, segment_ids, q);
+  detail::check_attention_arg(fn, "out", out, DType::kF32, q.shape(), "(B, T, H, hd)", "q", q);
+  detail::check_attention_arg(fn, "lse", lse, DType::kF32, Shape{B, H, T}, "(B, H, T)", "q", q);
+  detail::check_attention_arg(fn, "dout", dout, DType::kF32, q.shape(), "(B, T, H, hd)", "q", q);
+  detail::check_attention_arg(fn, "dq", dq, DType::kF32, q.shape(), "(B, T, H, hd)", "q", q);
+  detail::check_attention_arg(fn, "dk", dk, DType::kF32, k.shape(), "(B, T, Hkv, hd)", "k", k);
+  detail::check_attention_arg(fn, "dv", dv, DType::kF32, k.shape(), "(B, T, Hkv, hd)", "k", k);
+  detail::check_scale(fn, scale);
+  const std::pair<const char*, TensorView<Device>> inputs[] = {{"q", q},     {"k", k},     {"v", v},
+                                                               {"out", out}, {"lse", lse}, {"dout", dout},
+                                                               {"segment_ids", segment_ids}};
+  const std::pair<const char*, TensorView<Device>> grads[] = {{"dq", dq}, {"dk", dk}, {"dv", dv}};
+  for (const auto& [gname, g] : grads) {
+    for (const auto& [iname, t] : inputs) detail::check_disjoint(fn, gname, g, iname, t);
+  }
+  detail::check_disjoint(fn, "dq", dq, "dk", dk);
+  detail::check_disjoint(fn, "dq", dq, "dv", dv);
+  detail::check_disjoint(fn, "dk", dk, "dv", dv);
+  backend::AttentionKernels<Device>::backward(
+      q.template data<const float>(), k.template data<const float>(), v.template data<const float>(),
+      segment_ids.raw() ? segment_ids.template data<const std::int32_t>() : nullptr, out.template data<const float>(),
+      lse.template data<const float>(), dout.template data<const float>(), dq.template data<float>(),
+      dk.template data<float>(), dv.template data<float>(), B, T, H, Hkv, hd, scale);
+}
+
+/// Attention of Tq new tokens per batch row against a KV cache (inference; no lse).
+///   q        (B, Tq, H, hd)  F32
+///   k_cache  (B, S, Hkv, hd) F32, capacity S; row b already holds the new tokens' keys at
+///            positions [past[b], past[b] + Tq)
+///   v_cache  (B, S, Hkv, hd) F32, likewise
+///   past     (B) I32: tokens cached before this call, per row (rows may differ)
+///   out      (B, Tq, H, hd)  F32, written
+/// Query i of row b sees cache positions [0, past[b] + i]. past[b] + Tq > S, or past[b] < 0,
+/// throws kOutOfRange (on the CPU; checked as the kernel starts). Tq == 1 is the decode fast path.
+template <class Device>
+void attention_cached(const TensorView<Device>& q, const TensorView<Device>& k_cache,
+                      const TensorView<Device>& v_cache, const TensorView<Device>& past,
+                      const TensorView<Device>& out, float scale) {
+  constexpr const char* fn = "attention_cached";
+  detail::check_query(fn, q);
+  const std::int64_t B = q.dim(0), Tq = q.dim(1), H = q.dim(2), hd = q.dim(3);
+  DAPT_CHECK_AS(kShape, k_cache.rank() == 4, fn, ": k_cache must be (B, S, Hkv, hd), got shape ",
+                k_cache.shape().str());
+  const std::int64_t S = k_cache.dim(1);
+  detail::check_key(fn, "k_cache", k_cache, q, S);
+  detail::check_attention_arg(fn, "v_cache", v_cache, DType::kF32, k_cache.shape(), "the shape of k_cache",
+                              "k_cache", k_cache);
+  const std::int64_t Hkv = k_cache.dim(2);
+  detail::check_attention_arg(fn, "past", past, DType::kI32, Shape{B}, "(B)", "q", q);
+  detail::check_attention_arg(fn, "out", out, DType::kF32, q.shape(), "(B, Tq, H, hd)", "q", q);
+  detail::check_scale(fn, scale);
+  DAPT_CHECK_AS(kShape, Tq <= S, fn, ": q of shape ", q.shape().str(), " has ", Tq,
+                " new tokens, more than the cache capacity S = ", S, " of k_cache of shape ", k_cache.shape().str());
+  for (const auto& [name, t] : {std::pair{"q", q}, std::pair{"k_cache", k_cache}, std::pair{"v_cache", v_cache},
+                                std::pair{"past", past}})
+    detail::check_disjoint(fn, "out", out, name, t);
+  backend::AttentionKernels<Device>::cached(q.template data<const float>(), k_cache.template data<const float>(),
+                                            v_cache.template data<const float>(),
+                                            past.template data<const std::int32_t>(), out.template data<float>(), B,
+                                            Tq, S, H, Hkv, hd, scale);
+}
+
+}  // namespace dapt::ops

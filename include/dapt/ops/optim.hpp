@@ -1,0 +1,71 @@
+/// @file optim.hpp
+/// @brief Optimizer ops on any device: the fused AdamW update of one parameter, the sum of squares
+/// of a gradient (for gradient norms) and an in-place scale (for clipping). The facades check
+/// dtypes and shapes once and hand raw pointers to `backend::OptimKernels<Device>`; the optimizer
+/// itself (step counts, state, options) lives in dapt/train/optimizer.hpp.
+#pragma once
+
+#include <cstdint>
+
+#include "dapt/backend/cpu/optim.hpp"
+#include "dapt/backend/kernels.hpp"
+#include "dapt/core/error.hpp"
+#include "dapt/core/tensor.hpp"
+
+namespace dapt::ops {
+
+namespace detail {
+
+/// `t` must be a contiguous F32 tensor; `what` names it in the error.
+template <class Device>
+void check_optim_operand(const TensorView<Device>& t, const char* what) {
+  DAPT_CHECK_AS(kDtype, t.dtype() == DType::kF32, what, " must be F32, got ", dtype_name(t.dtype()));
+  DAPT_CHECK_AS(kShape, t.is_contiguous(), what, " of shape ", t.shape().str(), " must be contiguous");
+}
+
+}  // namespace detail
+
+/// One AdamW step, in place on `param`, `m` and `v` (all F32, contiguous, of one shape):
+/// param *= 1 - lr * weight_decay; m = lerp(m, g, 1 - beta1); v = beta2 v + (1 - beta2) g^2;
+/// param -= lr / bias_correction1 * m / (sqrt(v) / sqrt(bias_correction2) + eps), with
+/// g = grad * grad_scale. `bias_correction1/2` are 1 - beta1^t and 1 - beta2^t (t from 1) and
+/// must be positive. The scalars are doubles: the backend derives each factor in double and
+/// rounds it once to float (see backend/cpu/optim.hpp for the exact float arithmetic).
+template <class Device>
+void adamw_update(const TensorView<Device>& param,  // (any shape)
+                  const TensorView<Device>& grad,   // same shape
+                  const TensorView<Device>& m,      // same shape, first moment
+                  const TensorView<Device>& v,      // same shape, second moment
+                  double lr, double beta1, double beta2, double eps, double weight_decay, double bias_correction1,
+                  double bias_correction2, double grad_scale = 1.0) {
+  detail::check_optim_operand(param, "AdamW parameter");
+  detail::check_optim_operand(grad, "AdamW gradient");
+  detail::check_optim_operand(m, "AdamW first moment");
+  detail::check_optim_operand(v, "AdamW second moment");
+  DAPT_CHECK_AS(kShape, grad.shape() == param.shape() && m.shape() == param.shape() && v.shape() == param.shape(),
+                "AdamW: parameter ", param.shape().str(), ", gradient ", grad.shape().str(), ", first moment ",
+                m.shape().str(), " and second moment ", v.shape().str(), " must have one shape");
+  DAPT_CHECK(bias_correction1 > 0.0 && bias_correction2 > 0.0, "AdamW: bias corrections must be positive, got ",
+             bias_correction1, " and ", bias_correction2);
+  backend::OptimKernels<Device>::adamw_update(param.template data<float>(), grad.template data<const float>(),
+                                              m.template data<float>(), v.template data<float>(), param.numel(), lr,
+                                              beta1, beta2, eps, weight_decay, bias_correction1, bias_correction2,
+                                              grad_scale);
+}
+
+/// Sum of x^2 over every element of `x` (F32, contiguous), accumulated in double; the same for
+/// every thread count.
+template <class Device>
+double sum_squares(const TensorView<Device>& x) {
+  detail::check_optim_operand(x, "sum_squares input");
+  return backend::OptimKernels<Device>::sum_squares(x.template data<const float>(), x.numel());
+}
+
+/// x *= s, in place (F32, contiguous).
+template <class Device>
+void scale(const TensorView<Device>& x, float s) {
+  detail::check_optim_operand(x, "scale input");
+  backend::OptimKernels<Device>::scale(x.template data<float>(), x.numel(), s);
+}
+
+}  // namespace dapt::ops
