@@ -391,3 +391,12 @@ TEST_CASE("a training step and a decode step at a fixed shape allocate no tensor
   for (int i = 0; i < 5; ++i) (void)model->forward_cached(TensorView<Cpu>(next, DType::kI32, {2, 1}), cache, 0);
   CHECK(g_large_allocations.load() == before_decode);
 }
+
+TEST_CASE("a model loaded from GGUF gives the safetensors model's logits", "[nn][llama][gguf]") {
+  // tests/data/gguf/llama_tiny_f32.gguf is the fixture checkpoint converted by llama.cpp's gguf-py.
+  auto from_st = io::load_llama(kFixture);
+  auto from_gguf = io::load_llama_gguf(fs::path(DAPT_TEST_DATA_DIR) / "gguf" / "llama_tiny_f32.gguf");
+  CHECK(from_gguf->config().num_key_value_heads == from_st->config().num_key_value_heads);
+  const Tensor<Cpu> ids = random_ids(2, 11, from_st->config().vocab_size, 12);
+  CHECK(copy_of(from_gguf->forward(ids)) == copy_of(from_st->forward(ids)));
+}

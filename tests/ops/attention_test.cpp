@@ -120,8 +120,9 @@ struct Reference {
           std::vector<double> dp(static_cast<std::size_t>(T), 0.0);
           double D = 0;
           for (std::int64_t j = 0; j < T; ++j) {
-            for (std::int64_t c = 0; c < d.hd; ++c) dp[static_cast<std::size_t>(j)] += at(dout, d.H, b, i, h, c) * at(v, d.Hkv, b, j, kh, c);
-            D += p[static_cast<std::size_t>(i * T + j)] * dp[static_cast<std::size_t>(j)];
+            double& dpj = dp[static_cast<std::size_t>(j)];
+            for (std::int64_t c = 0; c < d.hd; ++c) dpj += at(dout, d.H, b, i, h, c) * at(v, d.Hkv, b, j, kh, c);
+            D += p[static_cast<std::size_t>(i * T + j)] * dpj;
           }
           for (std::int64_t j = 0; j < T; ++j) {
             const double pij = p[static_cast<std::size_t>(i * T + j)];
@@ -353,7 +354,8 @@ TEST_CASE("attention_cached prefill then token-by-token decode reproduces the fu
     for (std::int64_t b = 0; b < d.B; ++b) {
       const float* got = out.data<float>() + b * n * row;
       const float* want = pr.out.data<float>() + (b * d.T + t0) * row;
-      for (std::int64_t i = 0; i < n * row; ++i) worst = std::max(worst, static_cast<double>(std::abs(got[i] - want[i])));
+      for (std::int64_t i = 0; i < n * row; ++i)
+        worst = std::max(worst, static_cast<double>(std::abs(got[i] - want[i])));
     }
     return worst;
   };
@@ -397,35 +399,35 @@ TEST_CASE("attention ops report bad shapes by argument name", "[ops][attention]"
   Tensor<Cpu> v_t = random_tensor({2, 6, 2, 8}, 3);
   REQUIRE_DAPT_ERROR(fwd(pr.q, pr.k, v_t, {}, pr.out, pr.lse), kShape, "v has shape (2, 6, 2, 8)");
   Tensor<Cpu> lse_bad = random_tensor({2, 5, 4}, 4);
-  REQUIRE_DAPT_ERROR(fwd(pr.q, pr.k, pr.v, {}, pr.out, lse_bad), kShape, "lse has shape (2, 5, 4), expected (B, H, T) = (2, 4, 5)");
+  REQUIRE_DAPT_ERROR(fwd(pr.q, pr.k, pr.v, {}, pr.out, lse_bad), kShape,
+                     "lse has shape (2, 5, 4), expected (B, H, T) = (2, 4, 5)");
   Tensor<Cpu> seg_bad = i32_tensor({2, 4}, {0, 0, 0, 0, 0, 0, 0, 0});
   REQUIRE_DAPT_ERROR(fwd(pr.q, pr.k, pr.v, seg_bad, pr.out, pr.lse), kShape, "segment_ids has shape (2, 4)");
   Tensor<Cpu> seg_f32 = random_tensor({2, 5}, 5);
   REQUIRE_DAPT_ERROR(fwd(pr.q, pr.k, pr.v, seg_f32, pr.out, pr.lse), kDtype, "segment_ids must be I32");
-  REQUIRE_DAPT_ERROR(fwd(pr.q.view().reshape({10, 4, 8}), pr.k, pr.v, {}, pr.out, pr.lse), kShape, "q must be (B, T, H, hd)");
+  REQUIRE_DAPT_ERROR(fwd(pr.q.view().reshape({10, 4, 8}), pr.k, pr.v, {}, pr.out, pr.lse), kShape,
+                     "q must be (B, T, H, hd)");
   REQUIRE_DAPT_ERROR(fwd(pr.q, pr.k, pr.v, {}, pr.q, pr.lse), kInvalidArgument, "out overlaps q");
 
-  REQUIRE_DAPT_ERROR(dapt::ops::attention_backward(pr.q.view(), pr.k.view(), pr.v.view(), {}, pr.out.view(), pr.lse.view(),
-                                                   pr.dout.view(), pr.dq.view(), pr.dq.view(), pr.dv.view(), pr.scale),
-                     kShape, "dk has shape (2, 5, 4, 8)");
-  REQUIRE_DAPT_ERROR(dapt::ops::attention_backward(pr.q.view(), pr.k.view(), pr.v.view(), {}, pr.out.view(), pr.lse.view(),
-                                                   pr.dout.view(), pr.dout.view(), pr.dk.view(), pr.dv.view(), pr.scale),
-                     kInvalidArgument, "dq overlaps dout");
+  auto bwd = [&](const TensorView<Cpu>& dq, const TensorView<Cpu>& dk, const TensorView<Cpu>& dv) {
+    dapt::ops::attention_backward(pr.q.view(), pr.k.view(), pr.v.view(), {}, pr.out.view(), pr.lse.view(),
+                                  pr.dout.view(), dq, dk, dv, pr.scale);
+  };
+  REQUIRE_DAPT_ERROR(bwd(pr.dq, pr.dq, pr.dv), kShape, "dk has shape (2, 5, 4, 8)");
+  REQUIRE_DAPT_ERROR(bwd(pr.dout, pr.dk, pr.dv), kInvalidArgument, "dq overlaps dout");
 
+  auto cached = [&](const TensorView<Cpu>& kc, const TensorView<Cpu>& vc, const TensorView<Cpu>& past) {
+    dapt::ops::attention_cached(pr.q.view(), kc, vc, past, pr.out.view(), pr.scale);
+  };
   Tensor<Cpu> kc = random_tensor({2, 8, 2, 8}, 6), vc = random_tensor({2, 8, 2, 8}, 7);
   Tensor<Cpu> past = i32_tensor({2}, {0, 4});
-  REQUIRE_DAPT_ERROR(dapt::ops::attention_cached(pr.q.view(), kc.view(), vc.view(), past.view(), pr.out.view(), pr.scale),
-                     kOutOfRange, "past[1] = 4");
+  REQUIRE_DAPT_ERROR(cached(kc, vc, past), kOutOfRange, "past[1] = 4");
   Tensor<Cpu> neg = i32_tensor({2}, {-1, 0});
-  REQUIRE_DAPT_ERROR(dapt::ops::attention_cached(pr.q.view(), kc.view(), vc.view(), neg.view(), pr.out.view(), pr.scale),
-                     kOutOfRange, "past[0] = -1");
+  REQUIRE_DAPT_ERROR(cached(kc, vc, neg), kOutOfRange, "past[0] = -1");
   Tensor<Cpu> kc_bad = random_tensor({2, 8, 2, 6}, 8);
-  REQUIRE_DAPT_ERROR(dapt::ops::attention_cached(pr.q.view(), kc_bad.view(), vc.view(), past.view(), pr.out.view(), pr.scale),
-                     kShape, "k_cache has shape (2, 8, 2, 6)");
+  REQUIRE_DAPT_ERROR(cached(kc_bad, vc, past), kShape, "k_cache has shape (2, 8, 2, 6)");
   Tensor<Cpu> past3 = i32_tensor({3}, {0, 0, 0});
-  REQUIRE_DAPT_ERROR(dapt::ops::attention_cached(pr.q.view(), kc.view(), vc.view(), past3.view(), pr.out.view(), pr.scale),
-                     kShape, "past has shape (3)");
+  REQUIRE_DAPT_ERROR(cached(kc, vc, past3), kShape, "past has shape (3)");
   Tensor<Cpu> small = random_tensor({2, 3, 2, 8}, 9);
-  REQUIRE_DAPT_ERROR(dapt::ops::attention_cached(pr.q.view(), small.view(), small.view(), past.view(), pr.out.view(), pr.scale),
-                     kShape, "cache capacity S = 3");
+  REQUIRE_DAPT_ERROR(cached(small, small, past), kShape, "cache capacity S = 3");
 }

@@ -68,7 +68,7 @@ class Llama {
     blocks_ = std::make_unique<std::vector<DecoderBlock<Device>>>();
     blocks_->reserve(static_cast<std::size_t>(config_.num_hidden_layers));
     rope_ = std::make_unique<ops::RopeTable>(config_.rope, config_.head_dim);
-    rope_->ensure(config_.max_position_embeddings);
+    rope_->ensure(std::min<std::int64_t>(config_.max_position_embeddings, 4096));  // grows on demand
     for (std::int64_t l = 0; l < config_.num_hidden_layers; ++l) {
       blocks_->emplace_back(config_);
       blocks_->back().set_rope(rope_.get());

@@ -36,7 +36,7 @@ void check_attention_arg(const char* fn, const char* name, const TensorView<Devi
 
 /// Checks q: F32, contiguous, (B, T, H, hd) with hd > 0.
 template <class Device>
-void check_query(const char* fn, const TensorView<Device>& q) {
+void check_attention_query(const char* fn, const TensorView<Device>& q) {
   DAPT_CHECK_AS(kDtype, q.dtype() == DType::kF32, fn, ": q must be F32, got ", dtype_name(q.dtype()));
   DAPT_CHECK_AS(kShape, q.rank() == 4, fn, ": q must be (B, T, H, hd), got shape ", q.shape().str());
   DAPT_CHECK_AS(kShape, q.is_contiguous(), fn, ": q of shape ", q.shape().str(), " must be contiguous");
@@ -45,7 +45,7 @@ void check_query(const char* fn, const TensorView<Device>& q) {
 
 /// Checks k (rank 4, same B and hd as q; its T is `seq`) and that its heads divide q's.
 template <class Device>
-void check_key(const char* fn, const char* name, const TensorView<Device>& k, const TensorView<Device>& q,
+void check_attention_key(const char* fn, const char* name, const TensorView<Device>& k, const TensorView<Device>& q,
                std::int64_t seq) {
   DAPT_CHECK_AS(kDtype, k.dtype() == DType::kF32, fn, ": ", name, " must be F32, got ", dtype_name(k.dtype()));
   DAPT_CHECK_AS(kShape, k.rank() == 4 && k.dim(0) == q.dim(0) && k.dim(1) == seq && k.dim(3) == q.dim(3), fn,
@@ -59,8 +59,8 @@ void check_key(const char* fn, const char* name, const TensorView<Device>& k, co
 
 /// Throws kInvalidArgument when output `out` shares memory with `other`.
 template <class Device>
-void check_disjoint(const char* fn, const char* out_name, const TensorView<Device>& out, const char* other_name,
-                    const TensorView<Device>& other) {
+void check_attention_disjoint(const char* fn, const char* out_name, const TensorView<Device>& out,
+                              const char* other_name, const TensorView<Device>& other) {
   if (!out.raw() || !other.raw() || out.nbytes() == 0 || other.nbytes() == 0) return;
   const auto* a = static_cast<const std::byte*>(out.raw());
   const auto* b = static_cast<const std::byte*>(other.raw());
@@ -68,13 +68,13 @@ void check_disjoint(const char* fn, const char* out_name, const TensorView<Devic
              " in memory; the output needs its own buffer");
 }
 
-inline void check_scale(const char* fn, float scale) {
+inline void check_attention_scale(const char* fn, float scale) {
   DAPT_CHECK(std::isfinite(scale), fn, ": scale must be finite, got ", scale);
 }
 
 /// Checks segment_ids: absent (no storage) or I32 (B, T) matching q.
 template <class Device>
-void check_segments(const char* fn, const TensorView<Device>& seg, const TensorView<Device>& q) {
+void check_attention_segments(const char* fn, const TensorView<Device>& seg, const TensorView<Device>& q) {
   if (!seg.raw()) return;
   check_attention_arg(fn, "segment_ids", seg, DType::kI32, Shape{q.dim(0), q.dim(1)}, "(B, T)", "q", q);
 }
@@ -94,20 +94,20 @@ void attention_forward(const TensorView<Device>& q, const TensorView<Device>& k,
                        const TensorView<Device>& segment_ids, const TensorView<Device>& out,
                        const TensorView<Device>& lse, float scale) {
   constexpr const char* fn = "attention_forward";
-  detail::check_query(fn, q);
+  detail::check_attention_query(fn, q);
   const std::int64_t B = q.dim(0), T = q.dim(1), H = q.dim(2), hd = q.dim(3);
-  detail::check_key(fn, "k", k, q, T);
+  detail::check_attention_key(fn, "k", k, q, T);
   detail::check_attention_arg(fn, "v", v, DType::kF32, k.shape(), "the shape of k", "k", k);
   const std::int64_t Hkv = k.dim(2);
-  detail::check_segments(fn, segment_ids, q);
+  detail::check_attention_segments(fn, segment_ids, q);
   detail::check_attention_arg(fn, "out", out, DType::kF32, q.shape(), "(B, T, H, hd)", "q", q);
   detail::check_attention_arg(fn, "lse", lse, DType::kF32, Shape{B, H, T}, "(B, H, T)", "q", q);
-  detail::check_scale(fn, scale);
+  detail::check_attention_scale(fn, scale);
   for (const auto& [name, t] : {std::pair{"q", q}, std::pair{"k", k}, std::pair{"v", v}}) {
-    detail::check_disjoint(fn, "out", out, name, t);
-    detail::check_disjoint(fn, "lse", lse, name, t);
+    detail::check_attention_disjoint(fn, "out", out, name, t);
+    detail::check_attention_disjoint(fn, "lse", lse, name, t);
   }
-  detail::check_disjoint(fn, "out", out, "lse", lse);
+  detail::check_attention_disjoint(fn, "out", out, "lse", lse);
   backend::AttentionKernels<Device>::forward(
       q.template data<const float>(), k.template data<const float>(), v.template data<const float>(),
       segment_ids.raw() ? segment_ids.template data<const std::int32_t>() : nullptr, out.template data<float>(),
@@ -123,29 +123,29 @@ void attention_backward(const TensorView<Device>& q, const TensorView<Device>& k
                         const TensorView<Device>& lse, const TensorView<Device>& dout, const TensorView<Device>& dq,
                         const TensorView<Device>& dk, const TensorView<Device>& dv, float scale) {
   constexpr const char* fn = "attention_backward";
-  detail::check_query(fn, q);
+  detail::check_attention_query(fn, q);
   const std::int64_t B = q.dim(0), T = q.dim(1), H = q.dim(2), hd = q.dim(3);
-  detail::check_key(fn, "k", k, q, T);
+  detail::check_attention_key(fn, "k", k, q, T);
   detail::check_attention_arg(fn, "v", v, DType::kF32, k.shape(), "the shape of k", "k", k);
   const std::int64_t Hkv = k.dim(2);
-  detail::check_segments(fn, segment_ids, q);
+  detail::check_attention_segments(fn, segment_ids, q);
   detail::check_attention_arg(fn, "out", out, DType::kF32, q.shape(), "(B, T, H, hd)", "q", q);
   detail::check_attention_arg(fn, "lse", lse, DType::kF32, Shape{B, H, T}, "(B, H, T)", "q", q);
   detail::check_attention_arg(fn, "dout", dout, DType::kF32, q.shape(), "(B, T, H, hd)", "q", q);
   detail::check_attention_arg(fn, "dq", dq, DType::kF32, q.shape(), "(B, T, H, hd)", "q", q);
   detail::check_attention_arg(fn, "dk", dk, DType::kF32, k.shape(), "(B, T, Hkv, hd)", "k", k);
   detail::check_attention_arg(fn, "dv", dv, DType::kF32, k.shape(), "(B, T, Hkv, hd)", "k", k);
-  detail::check_scale(fn, scale);
+  detail::check_attention_scale(fn, scale);
   const std::pair<const char*, TensorView<Device>> inputs[] = {{"q", q},     {"k", k},     {"v", v},
                                                                {"out", out}, {"lse", lse}, {"dout", dout},
                                                                {"segment_ids", segment_ids}};
   const std::pair<const char*, TensorView<Device>> grads[] = {{"dq", dq}, {"dk", dk}, {"dv", dv}};
   for (const auto& [gname, g] : grads) {
-    for (const auto& [iname, t] : inputs) detail::check_disjoint(fn, gname, g, iname, t);
+    for (const auto& [iname, t] : inputs) detail::check_attention_disjoint(fn, gname, g, iname, t);
   }
-  detail::check_disjoint(fn, "dq", dq, "dk", dk);
-  detail::check_disjoint(fn, "dq", dq, "dv", dv);
-  detail::check_disjoint(fn, "dk", dk, "dv", dv);
+  detail::check_attention_disjoint(fn, "dq", dq, "dk", dk);
+  detail::check_attention_disjoint(fn, "dq", dq, "dv", dv);
+  detail::check_attention_disjoint(fn, "dk", dk, "dv", dv);
   backend::AttentionKernels<Device>::backward(
       q.template data<const float>(), k.template data<const float>(), v.template data<const float>(),
       segment_ids.raw() ? segment_ids.template data<const std::int32_t>() : nullptr, out.template data<const float>(),
@@ -167,23 +167,23 @@ void attention_cached(const TensorView<Device>& q, const TensorView<Device>& k_c
                       const TensorView<Device>& v_cache, const TensorView<Device>& past,
                       const TensorView<Device>& out, float scale) {
   constexpr const char* fn = "attention_cached";
-  detail::check_query(fn, q);
+  detail::check_attention_query(fn, q);
   const std::int64_t B = q.dim(0), Tq = q.dim(1), H = q.dim(2), hd = q.dim(3);
   DAPT_CHECK_AS(kShape, k_cache.rank() == 4, fn, ": k_cache must be (B, S, Hkv, hd), got shape ",
                 k_cache.shape().str());
   const std::int64_t S = k_cache.dim(1);
-  detail::check_key(fn, "k_cache", k_cache, q, S);
+  detail::check_attention_key(fn, "k_cache", k_cache, q, S);
   detail::check_attention_arg(fn, "v_cache", v_cache, DType::kF32, k_cache.shape(), "the shape of k_cache",
                               "k_cache", k_cache);
   const std::int64_t Hkv = k_cache.dim(2);
   detail::check_attention_arg(fn, "past", past, DType::kI32, Shape{B}, "(B)", "q", q);
   detail::check_attention_arg(fn, "out", out, DType::kF32, q.shape(), "(B, Tq, H, hd)", "q", q);
-  detail::check_scale(fn, scale);
+  detail::check_attention_scale(fn, scale);
   DAPT_CHECK_AS(kShape, Tq <= S, fn, ": q of shape ", q.shape().str(), " has ", Tq,
                 " new tokens, more than the cache capacity S = ", S, " of k_cache of shape ", k_cache.shape().str());
   for (const auto& [name, t] : {std::pair{"q", q}, std::pair{"k_cache", k_cache}, std::pair{"v_cache", v_cache},
                                 std::pair{"past", past}})
-    detail::check_disjoint(fn, "out", out, name, t);
+    detail::check_attention_disjoint(fn, "out", out, name, t);
   backend::AttentionKernels<Device>::cached(q.template data<const float>(), k_cache.template data<const float>(),
                                             v_cache.template data<const float>(),
                                             past.template data<const std::int32_t>(), out.template data<float>(), B,

@@ -26,7 +26,7 @@ namespace detail {
 
 /// Returns `v` rounded to float through memory, so the compiler cannot fuse the product that
 /// produced it into a following add (-ffp-contract=fast would): torch rounds every operation.
-inline float rounded(float v) noexcept {
+inline float rope_round_f32(float v) noexcept {
   volatile float r = v;
   return r;
 }
@@ -94,10 +94,10 @@ class RopeTable {
       const float low_f = static_cast<float>(config.low_freq_factor);
       const float band = static_cast<float>(config.high_freq_factor - config.low_freq_factor);
       for (float& f : inv) {
-        const float wavelen = detail::rounded((1.0f / f) * two_pi);
+        const float wavelen = detail::rope_round_f32((1.0f / f) * two_pi);
         const float llama = wavelen > low_wavelen ? f / factor : f;
-        const float smooth = (detail::rounded((1.0f / wavelen) * old_len_f) - low_f) / band;
-        const float smoothed = ((1.0f - smooth) * llama) / factor + detail::rounded(smooth * llama);
+        const float smooth = (detail::rope_round_f32((1.0f / wavelen) * old_len_f) - low_f) / band;
+        const float smoothed = ((1.0f - smooth) * llama) / factor + detail::rope_round_f32(smooth * llama);
         const bool medium = !(wavelen < high_wavelen) && !(wavelen > low_wavelen);
         f = medium ? smoothed : llama;
       }

@@ -109,11 +109,10 @@ inline bool plan_tile(const QueryBlock& qb, const KeySet& ks, std::int64_t k0, s
   return true;
 }
 
-/// Online-softmax attention of one query block over keys [0, last row position]: writes out
-/// (and lse when non-null). `key_tile` * nq must fit in kScoreCapacity.
-inline void forward_block(const QueryBlock& qb, const KeySet& ks, std::int64_t hd, float scale,
-                          std::int64_t key_tile) {
-  alignas(64) float s_buf[kScoreCapacity];  // (nq, key_tile) scores, then probabilities
+/// Online-softmax attention of one query block over keys [0, last row position], kTileK keys at
+/// a time: writes out (and lse when non-null).
+inline void forward_block(const QueryBlock& qb, const KeySet& ks, std::int64_t hd, float scale) {
+  alignas(64) float s_buf[kScoreCapacity];  // (nq, kTileK) scores, then probabilities
   float m[kTileQ], l[kTileQ];                // running row max and row sum
   const std::int64_t nq = qb.nq;
   ConstRows Q(qb.q, nq, hd, Eigen::OuterStride<>(qb.q_stride));
@@ -124,8 +123,8 @@ inline void forward_block(const QueryBlock& qb, const KeySet& ks, std::int64_t h
   std::int32_t qseg_lo = 0, qseg_hi = 0;
   if (ks.seg) seg_range(ks.seg, qb.pos0, nq, qseg_lo, qseg_hi);
   const std::int64_t n_keys = qb.pos0 + nq;
-  for (std::int64_t k0 = 0; k0 < n_keys; k0 += key_tile) {
-    const std::int64_t nk = std::min(key_tile, n_keys - k0);
+  for (std::int64_t k0 = 0; k0 < n_keys; k0 += kTileK) {
+    const std::int64_t nk = std::min(kTileK, n_keys - k0);
     bool need_mask = false;
     if (!plan_tile(qb, ks, k0, nk, qseg_lo, qseg_hi, need_mask)) continue;
     ConstRows K(ks.k + k0 * ks.stride, nk, hd, Eigen::OuterStride<>(ks.stride));
@@ -218,7 +217,7 @@ struct AttentionKernels<Cpu> {
                     std::min(kTileQ, T - q0), q0};
       KeySet ks{k + (b * T * Hkv + h / group) * hd, v + (b * T * Hkv + h / group) * hd, Hkv * hd,
                 segment_ids ? segment_ids + b * T : nullptr};
-      forward_block(qb, ks, hd, scale, kTileK);
+      forward_block(qb, ks, hd, scale);
     });
   }
 
@@ -326,7 +325,7 @@ struct AttentionKernels<Cpu> {
                           past[b] + q0};
       const KeySet keys{k_cache + (b * S * Hkv + h / group) * hd, v_cache + (b * S * Hkv + h / group) * hd, ks,
                         nullptr};
-      forward_block(qb, keys, hd, scale, kTileK);
+      forward_block(qb, keys, hd, scale);
     });
   }
 };
