@@ -37,13 +37,22 @@ struct LossKernels<Cpu> {
       }
       float mx = row[0];
       for (std::int64_t j = 1; j < v; ++j) mx = std::max(mx, row[j]);
+      const float target_logit = row[t];
       float sum = 0.0f;
-      for (std::int64_t j = 0; j < v; ++j) sum += std::exp(row[j] - mx);
-      const float lse = mx + std::log(sum);
-      losses[i] = lse - row[t];
+      if (write_grad) {
+        // One exp per element: keep exp(x - max) in place, then scale it into the gradient.
+        for (std::int64_t j = 0; j < v; ++j) {
+          const float e = std::exp(row[j] - mx);
+          row[j] = e;
+          sum += e;
+        }
+      } else {
+        for (std::int64_t j = 0; j < v; ++j) sum += std::exp(row[j] - mx);
+      }
+      losses[i] = mx + std::log(sum) - target_logit;
       if (!write_grad) return;
       const float inv = grad_scale / sum;
-      for (std::int64_t j = 0; j < v; ++j) row[j] = std::exp(row[j] - mx) * inv;
+      for (std::int64_t j = 0; j < v; ++j) row[j] *= inv;
       row[t] -= grad_scale;
     }, 4);
   }
