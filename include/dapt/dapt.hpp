@@ -29,4 +29,6 @@
 #include "dapt/tokenizer/sentencepiece.hpp"
 #include "dapt/tokenizer/tokenizer_config.hpp"
 #include "dapt/tokenizer/trainer.hpp"
+#include "dapt/train/data.hpp"
 #include "dapt/train/optimizer.hpp"
+#include "dapt/train/schedule.hpp"
