@@ -29,6 +29,8 @@
 #include "dapt/tokenizer/sentencepiece.hpp"
 #include "dapt/tokenizer/tokenizer_config.hpp"
 #include "dapt/tokenizer/trainer.hpp"
+#include "dapt/train/checkpoint.hpp"
 #include "dapt/train/data.hpp"
 #include "dapt/train/optimizer.hpp"
 #include "dapt/train/schedule.hpp"
+#include "dapt/train/trainer.hpp"
