@@ -15,7 +15,8 @@ set(common -G "${GENERATOR}" -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Rele
 
 # 1. install
 run(${CMAKE_COMMAND} -S "${DAPT_SOURCE_DIR}" -B "${WORK_DIR}/dapt-build" ${common}
-    -DDAPT_CUDA=OFF -DCMAKE_INSTALL_PREFIX=${WORK_DIR}/prefix)
+    -DDAPT_CUDA=OFF -DDAPT_BUILD_TESTS=OFF -DDAPT_BUILD_EXAMPLES=OFF -DDAPT_BUILD_BENCHMARKS=OFF
+    -DCMAKE_INSTALL_PREFIX=${WORK_DIR}/prefix)
 run(${CMAKE_COMMAND} --build "${WORK_DIR}/dapt-build")
 run(${CMAKE_COMMAND} --install "${WORK_DIR}/dapt-build")
 if(NOT EXISTS "${WORK_DIR}/prefix/include/dapt/dapt.hpp")
