@@ -30,7 +30,19 @@ void* operator new(std::size_t n) {
   if (void* p = std::malloc(n ? n : 1)) return p;
   throw std::bad_alloc();
 }
+// Every replaceable form goes through malloc/free, so allocation and release always pair up
+// (AddressSanitizer checks that new and free are not mixed).
+void* operator new[](std::size_t n) { return ::operator new(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  if (n >= 4096) g_large_allocations.fetch_add(1, std::memory_order_relaxed);
+  return std::malloc(n ? n : 1);
+}
+void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return ::operator new(n, t); }
 void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 // Tensor storage comes from std::aligned_alloc (core/tensor.hpp): interpose it in this executable.
 extern "C" void* aligned_alloc(std::size_t alignment, std::size_t n) noexcept {
   if (n >= 4096) g_large_allocations.fetch_add(1, std::memory_order_relaxed);
