@@ -1,0 +1,253 @@
+// Tests of backend::detail::sgemm (the packed fp32 GEMM behind MatmulKernels<Cpu>) against a naive
+// double-precision product: every transpose combination, odd shapes that leave ragged register
+// tiles and several K, M and N blocks, padded leading dimensions, beta = 0 / 1 / general, 1 and 2
+// threads, bitwise reproducibility, and the three linear-layer kernels that route through it.
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "dapt/backend/cpu/detail/sgemm.hpp"
+#include "dapt/backend/cpu/matmul.hpp"
+#include "dapt/core/parallel.hpp"
+#include "dapt_catch.hpp"
+
+namespace {
+
+using dapt::backend::detail::sgemm;
+
+std::vector<float> random_vector(std::size_t n, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+struct Gemm {
+  bool trans_a, trans_b;
+  std::int64_t m, n, k;
+  std::int64_t lda, ldb, ldc;  // leading dimensions, with padding
+  std::vector<float> a, b, c;
+  std::vector<double> prod, mag;
+
+  Gemm(bool ta, bool tb, std::int64_t m_, std::int64_t n_, std::int64_t k_, std::int64_t pad, std::uint32_t seed,
+       bool with_reference = true)
+      : trans_a(ta), trans_b(tb), m(m_), n(n_), k(k_) {
+    lda = (ta ? m : k) + pad;
+    ldb = (tb ? k : n) + pad;
+    ldc = n + pad;
+    a = random_vector(static_cast<std::size_t>((ta ? k : m) * lda), seed);
+    b = random_vector(static_cast<std::size_t>((tb ? n : k) * ldb), seed + 1);
+    c = random_vector(static_cast<std::size_t>(m * ldc), seed + 2);
+    if (!with_reference) return;
+    // The product in double, and the sum of the magnitudes of its terms (the error scale).
+    prod.assign(static_cast<std::size_t>(m * n), 0.0);
+    mag.assign(static_cast<std::size_t>(m * n), 0.0);
+    for (std::int64_t i = 0; i < m; ++i) {
+      for (std::int64_t j = 0; j < n; ++j) {
+        double s = 0, sa = 0;
+        for (std::int64_t p = 0; p < k; ++p) {
+          const double t = static_cast<double>(at_a(i, p)) * static_cast<double>(at_b(p, j));
+          s += t;
+          sa += std::fabs(t);
+        }
+        prod[i * n + j] = s;
+        mag[i * n + j] = sa;
+      }
+    }
+  }
+  float at_a(std::int64_t i, std::int64_t p) const { return trans_a ? a[p * lda + i] : a[i * lda + p]; }
+  float at_b(std::int64_t p, std::int64_t j) const { return trans_b ? b[j * ldb + p] : b[p * ldb + j]; }
+
+  std::vector<float> run(float alpha, float beta, std::vector<float> out) const {
+    sgemm(trans_a, trans_b, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, out.data(), ldc);
+    return out;
+  }
+
+  /// Checks `out` (from C0 = `c0`) against alpha op(A) op(B) + beta C0 in double, element by element,
+  /// relative to the magnitude of the terms summed: |err| <= 1e-5 (|alpha| sum|a b| + |beta c0|).
+  /// Padding columns of C must be untouched.
+  void check(float alpha, float beta, const std::vector<float>& c0, const std::vector<float>& out) const {
+    std::int64_t bad = 0;
+    double worst = 0;
+    for (std::int64_t i = 0; i < m; ++i) {
+      for (std::int64_t j = 0; j < n; ++j) {
+        const double prior = beta == 0.0f ? 0.0 : static_cast<double>(beta) * c0[i * ldc + j];
+        const double ref = alpha * prod[i * n + j] + prior;
+        const double scale = std::fabs(alpha) * mag[i * n + j] + std::fabs(prior) + 1e-30;
+        const double err = std::fabs(static_cast<double>(out[i * ldc + j]) - ref) / scale;
+        if (!(err <= 1e-5)) ++bad;
+        if (!(err <= worst)) worst = err;
+      }
+      for (std::int64_t j = n; j < ldc; ++j) {
+        if (std::memcmp(&out[i * ldc + j], &c0[i * ldc + j], sizeof(float)) != 0) ++bad;
+      }
+    }
+    INFO("trans_a " << trans_a << " trans_b " << trans_b << " (m, n, k) = (" << m << ", " << n << ", " << k
+                    << ") alpha " << alpha << " beta " << beta << " worst relative error " << worst);
+    CHECK(bad == 0);
+  }
+};
+
+struct Shape3 {
+  std::int64_t m, n, k;
+};
+
+// Ragged tiles (M % 6, N % 16), K over one and two K blocks (384), several M blocks, several N
+// blocks (3072), and short C that the 2-thread run splits by columns.
+const Shape3 kShapes[] = {
+    {1, 1, 1},     {7, 17, 37},    {17, 7, 95},    {37, 130, 301}, {95, 37, 517},   {130, 301, 7},
+    {301, 95, 130}, {517, 17, 17}, {6, 16, 384},   {12, 32, 385},  {5, 200, 40},    {1, 517, 130},
+    {517, 1, 95},  {37, 3100, 17}, {301, 517, 800}, {18, 48, 16},
+};
+
+bool bitwise_equal(const std::vector<float>& x, const std::vector<float>& y) {
+  return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("sgemm matches a double reference for every transpose, odd shapes and beta", "[ops][sgemm]") {
+  std::uint32_t seed = 1;
+  for (const Shape3& s : kShapes) {
+    for (int t = 0; t < 4; ++t) {
+      const Gemm g(t & 1, (t >> 1) & 1, s.m, s.n, s.k, (seed % 3 == 0) ? 0 : 3, seed);
+      seed += 7;
+      std::vector<float> nan_c = g.c;  // beta = 0 must not read C
+      for (std::int64_t i = 0; i < g.m; ++i)
+        for (std::int64_t j = 0; j < g.n; ++j) nan_c[i * g.ldc + j] = std::numeric_limits<float>::quiet_NaN();
+      for (int threads : {1, 2}) {
+        dapt::ThreadScope scope(threads);
+        g.check(1.0f, 0.0f, nan_c, g.run(1.0f, 0.0f, nan_c));
+        g.check(1.0f, 1.0f, g.c, g.run(1.0f, 1.0f, g.c));
+        g.check(-0.75f, 0.5f, g.c, g.run(-0.75f, 0.5f, g.c));
+      }
+    }
+  }
+}
+
+TEST_CASE("sgemm is bitwise reproducible, for a fixed and across thread counts", "[ops][sgemm]") {
+  const Shape3 shapes[] = {{300, 520, 700}, {256, 1100, 64}, {20, 700, 300}, {700, 40, 900}};
+  for (const Shape3& s : shapes) {
+    for (int t = 0; t < 4; ++t) {
+      const Gemm g(t & 1, (t >> 1) & 1, s.m, s.n, s.k, 0, 11 + t, false);
+      std::vector<float> one, two_a, two_b, three;
+      {
+        dapt::ThreadScope scope(1);
+        one = g.run(1.0f, 1.0f, g.c);
+      }
+      {
+        dapt::ThreadScope scope(2);
+        two_a = g.run(1.0f, 1.0f, g.c);
+        two_b = g.run(1.0f, 1.0f, g.c);
+      }
+      {
+        dapt::ThreadScope scope(3);  // an uneven split, even on a 2-core machine
+        three = g.run(1.0f, 1.0f, g.c);
+      }
+      INFO("trans " << t << " (m, n, k) = (" << s.m << ", " << s.n << ", " << s.k << ")");
+      CHECK(bitwise_equal(two_a, two_b));
+      CHECK(bitwise_equal(one, two_a));
+      CHECK(bitwise_equal(one, three));
+    }
+  }
+}
+
+TEST_CASE("sgemm edge cases: empty sizes, k = 0, alpha = 0 and bad arguments", "[ops][sgemm]") {
+  std::vector<float> a(64, 1.0f), b(64, 1.0f), c(64, 2.0f);
+  sgemm(false, false, 0, 4, 4, 1.0f, a.data(), 4, b.data(), 4, 0.0f, c.data(), 4);
+  sgemm(false, false, 4, 0, 4, 1.0f, a.data(), 4, b.data(), 0, 0.0f, c.data(), 0);
+  CHECK(c[0] == 2.0f);
+  sgemm(false, false, 4, 4, 0, 1.0f, a.data(), 0, b.data(), 4, 0.5f, c.data(), 4);  // C = beta C
+  CHECK(c[0] == 1.0f);
+  c[5] = std::numeric_limits<float>::quiet_NaN();
+  sgemm(false, false, 4, 4, 4, 0.0f, a.data(), 4, b.data(), 4, 0.0f, c.data(), 4);  // beta = 0 clears NaN
+  for (int i = 0; i < 16; ++i) CHECK(c[i] == 0.0f);
+  REQUIRE_DAPT_ERROR(sgemm(false, false, -1, 4, 4, 1.0f, a.data(), 4, b.data(), 4, 0.0f, c.data(), 4),
+                     kInvalidArgument, "negative size");
+  REQUIRE_DAPT_ERROR(sgemm(false, false, 4, 4, 4, 1.0f, a.data(), 3, b.data(), 4, 0.0f, c.data(), 4),
+                     kInvalidArgument, "lda");
+  REQUIRE_DAPT_ERROR(sgemm(false, true, 4, 4, 5, 1.0f, a.data(), 5, b.data(), 4, 0.0f, c.data(), 4),
+                     kInvalidArgument, "ldb");
+  REQUIRE_DAPT_ERROR(sgemm(false, false, 4, 5, 4, 1.0f, a.data(), 4, b.data(), 5, 0.0f, c.data(), 4),
+                     kInvalidArgument, "ldc");
+}
+
+TEST_CASE("MatmulKernels<Cpu> linear ops match a double reference on both sides of the sgemm threshold",
+          "[ops][sgemm]") {
+  using K = dapt::backend::MatmulKernels<dapt::Cpu>;
+  // (rows, in, out): decode-like rows that stay on Eigen, then odd shapes that take sgemm.
+  const Shape3 shapes[] = {{1, 37, 17}, {7, 95, 130}, {16, 16, 16}, {17, 37, 130}, {130, 301, 95}, {301, 17, 517}};
+  std::uint32_t seed = 100;
+  for (const Shape3& s : shapes) {
+    const std::int64_t n = s.m, k = s.n, m = s.k;  // tokens, in features, out features
+    const auto x = random_vector(static_cast<std::size_t>(n * k), seed++);
+    const auto w = random_vector(static_cast<std::size_t>(m * k), seed++);
+    const auto bias = random_vector(static_cast<std::size_t>(m), seed++);
+    const auto dy = random_vector(static_cast<std::size_t>(n * m), seed++);
+    const auto y0 = random_vector(static_cast<std::size_t>(n * m), seed++);
+    const auto dx0 = random_vector(static_cast<std::size_t>(n * k), seed++);
+    const auto dw0 = random_vector(static_cast<std::size_t>(m * k), seed++);
+    const auto db0 = random_vector(static_cast<std::size_t>(m), seed++);
+    INFO("(rows, in, out) = (" << n << ", " << k << ", " << m << ")");
+    const auto close = [](double got, double ref, double mag) { return std::fabs(got - ref) <= 1e-5 * mag + 1e-6; };
+    for (int threads : {1, 2}) {
+      dapt::ThreadScope scope(threads);
+      for (bool accumulate : {false, true}) {
+        std::vector<float> y = y0, dx = dx0;
+        K::linear_forward(x.data(), w.data(), bias.data(), y.data(), n, k, m, accumulate);
+        K::linear_backward_input(dy.data(), w.data(), dx.data(), n, k, m, accumulate);
+        std::int64_t bad = 0;
+        for (std::int64_t i = 0; i < n; ++i) {
+          for (std::int64_t j = 0; j < m; ++j) {
+            double s0 = 0, mag = 0;
+            for (std::int64_t p = 0; p < k; ++p) {
+              const double t = static_cast<double>(x[i * k + p]) * w[j * k + p];
+              s0 += t;
+              mag += std::fabs(t);
+            }
+            const double prior = accumulate ? y0[i * m + j] : 0.0;
+            if (!close(y[i * m + j], s0 + bias[j] + prior, mag + std::fabs(bias[j]) + std::fabs(prior))) ++bad;
+          }
+          for (std::int64_t p = 0; p < k; ++p) {
+            double s0 = 0, mag = 0;
+            for (std::int64_t j = 0; j < m; ++j) {
+              const double t = static_cast<double>(dy[i * m + j]) * w[j * k + p];
+              s0 += t;
+              mag += std::fabs(t);
+            }
+            const double prior = accumulate ? dx0[i * k + p] : 0.0;
+            if (!close(dx[i * k + p], s0 + prior, mag + std::fabs(prior))) ++bad;
+          }
+        }
+        INFO("threads " << threads << " accumulate " << accumulate);
+        CHECK(bad == 0);
+      }
+      std::vector<float> dw = dw0, db = db0;
+      K::linear_backward_weight(dy.data(), x.data(), dw.data(), db.data(), n, k, m);
+      std::int64_t bad = 0;
+      for (std::int64_t j = 0; j < m; ++j) {
+        for (std::int64_t p = 0; p < k; ++p) {
+          double s0 = 0, mag = 0;
+          for (std::int64_t i = 0; i < n; ++i) {
+            const double t = static_cast<double>(dy[i * m + j]) * x[i * k + p];
+            s0 += t;
+            mag += std::fabs(t);
+          }
+          if (!close(dw[j * k + p], s0 + dw0[j * k + p], mag + std::fabs(dw0[j * k + p]))) ++bad;
+        }
+        double sb = db0[j], magb = std::fabs(db0[j]);
+        for (std::int64_t i = 0; i < n; ++i) {
+          sb += dy[i * m + j];
+          magb += std::fabs(dy[i * m + j]);
+        }
+        if (!close(db[j], sb, magb)) ++bad;
+      }
+      INFO("threads " << threads << " backward weight");
+      CHECK(bad == 0);
+    }
+  }
+}
