@@ -57,24 +57,7 @@ import sys
 import time
 
 
-def splitmix_ids(count, vocab):
-    """The documented deterministic ids: splitmix64 of 1..count, modulo the vocabulary size."""
-    import numpy as np
-
-    z = (np.arange(1, count + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    z = z ^ (z >> np.uint64(31))
-    return (z % np.uint64(vocab)).astype(np.int64)
-
-
-def check_loading(model_dir, info):
-    """Refuses a checkpoint that did not fill the model exactly: transformers would otherwise
-    initialise missing tensors at random (quietly, at error verbosity), and the peer would not run
-    on the C++ side's weights."""
-    problems = {k: list(v) for k, v in info.items() if v}
-    if problems:
-        raise SystemExit(f"{model_dir}: the checkpoint does not match LlamaForCausalLM: {problems}")
+from llama_common import check_loading, splitmix_ids  # noqa: E402  (shared with the other peer)
 
 
 def load_ids(path):
