@@ -1,7 +1,7 @@
 // Tests of backend::detail::sgemm (the packed fp32 GEMM behind MatmulKernels<Cpu>) against a naive
 // double-precision product: every transpose combination, odd shapes that leave ragged register
 // tiles and several K, M and N blocks, padded leading dimensions, beta = 0 / 1 / general, 1 and 2
-// threads, bitwise reproducibility, and the three linear-layer kernels that route through it.
+// threads, bitwise reproducibility, and the three linear-layer kernels (still on Eigen until sgemm takes a caller-owned workspace).
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -176,7 +176,7 @@ TEST_CASE("sgemm edge cases: empty sizes, k = 0, alpha = 0 and bad arguments", "
                      kInvalidArgument, "ldc");
 }
 
-TEST_CASE("MatmulKernels<Cpu> linear ops match a double reference on both sides of the sgemm threshold",
+TEST_CASE("MatmulKernels<Cpu> linear ops match a double reference at small and large sizes",
           "[ops][sgemm]") {
   using K = dapt::backend::MatmulKernels<dapt::Cpu>;
   // (rows, in, out): decode-like rows that stay on Eigen, then odd shapes that take sgemm.
