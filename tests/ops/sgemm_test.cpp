@@ -1,4 +1,4 @@
-// Tests of backend::detail::sgemm (the packed fp32 GEMM behind MatmulKernels<Cpu>) against a naive
+// Tests of backend::detail::sgemm (the packed fp32 GEMM meant for MatmulKernels<Cpu>) against a naive
 // double-precision product: every transpose combination, odd shapes that leave ragged register
 // tiles and several K, M and N blocks, padded leading dimensions, beta = 0 / 1 / general, 1 and 2
 // threads, bitwise reproducibility, and the three linear-layer kernels (still on Eigen until sgemm takes a caller-owned workspace).
