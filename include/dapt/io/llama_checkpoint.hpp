@@ -20,14 +20,17 @@
 #include "dapt/io/llama_layout.hpp"
 #include "dapt/io/safetensors.hpp"
 #include "dapt/nn/llama.hpp"
+#include "dapt/nn/lora.hpp"
 
 namespace dapt::io {
 
-/// Copies every parameter of `model` from `ckpt` (converted to f32). The checkpoint must match the
-/// model's config exactly (check_llama_checkpoint).
+/// Copies every base parameter of `model` from `ckpt` (converted to f32); LoRA adapters are left
+/// alone (io/lora_checkpoint.hpp loads them). The checkpoint must match the model's config
+/// exactly (check_llama_checkpoint).
 inline void load_llama_weights(nn::Llama<Cpu>& model, const SafetensorsCheckpoint& ckpt) {
   check_llama_checkpoint(model.config(), ckpt);
   model.visit_parameters([&](const std::string& name, nn::Param<Cpu>& p) {
+    if (nn::is_lora_parameter(name)) return;
     const Tensor<Cpu> t = ckpt.to_f32(name);
     t.copy_to(p.value().view());
   });
@@ -65,10 +68,18 @@ struct SaveLlamaOptions {
 };
 
 /// Writes config.json and the weights into `dir` (created if missing). Each file is written
-/// atomically, so a failure leaves any previous file intact.
+/// atomically, so a failure leaves any previous file intact. A model with LoRA adapters is saved
+/// only when every adapter is merged (the weights then hold the adapted model; the adapters
+/// themselves go to io::save_lora); an unmerged adapter is kInvalidArgument, since the base
+/// weights alone would silently drop the fine-tuning.
 inline void save_llama(nn::Llama<Cpu>& model, const std::filesystem::path& dir, const SaveLlamaOptions& opt = {}) {
   DAPT_CHECK(opt.dtype == DType::kF32 || opt.dtype == DType::kBF16 || opt.dtype == DType::kF16,
              "save_llama: dtype must be F32, BF16 or F16, got ", dtype_name(opt.dtype));
+  nn::visit_lora_adapters<nn::Llama<Cpu>, Cpu>(
+      model, [&](const std::string& name, nn::Linear<Cpu>&, nn::LoraAdapter<Cpu>& a) {
+        DAPT_CHECK(a.merged(), "save_llama: ", name, " has an unmerged LoRA adapter; merge it (nn::merge_lora or "
+                   "nn::merge_and_unload) to save the adapted model, or save the adapter with io::save_lora");
+      });
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) DAPT_FAIL(ErrorCategory::kIo, "cannot create directory ", dir.string(), ": ", ec.message());
@@ -77,6 +88,7 @@ inline void save_llama(nn::Llama<Cpu>& model, const std::filesystem::path& dir, 
   std::vector<NamedTensor> tensors;
   std::vector<Tensor<Cpu>> converted;  // keeps converted copies alive until written
   model.visit_parameters([&](const std::string& name, nn::Param<Cpu>& p) {
+    if (nn::is_lora_parameter(name)) return;
     if (opt.dtype == DType::kF32) {
       tensors.push_back({name, p.value().view()});
       return;

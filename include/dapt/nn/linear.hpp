@@ -3,16 +3,20 @@
 /// and Hugging Face checkpoints. Forward keeps a view of its input (the caller keeps that buffer
 /// unchanged until backward, as every layer of a model does for the next). A frozen weight skips
 /// its gradient GEMM entirely. The weight can also be shared with another layer (`tie`), which is
-/// how a tied language-model head reuses the embedding table.
+/// how a tied language-model head reuses the embedding table. A LoRA adapter may be attached
+/// (`attach_lora`, usually through nn::apply_lora): the layer then adds its low-rank update in
+/// forward and its gradients in backward (see lora_adapter.hpp).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "dapt/core/error.hpp"
 #include "dapt/core/rng.hpp"
 #include "dapt/core/tensor.hpp"
 #include "dapt/nn/layer.hpp"
+#include "dapt/nn/lora_adapter.hpp"
 #include "dapt/ops/matmul.hpp"
 
 namespace dapt::nn {
@@ -75,6 +79,7 @@ class Linear {
     ys[ys.rank() - 1] = out_;
     TensorView<Device> y = y_.view(ys);
     ops::linear_forward(x.reshape({rows, in_}), weight().value().view(), bias_view(), y.reshape({rows, out_}));
+    if (lora_active()) lora_->forward_add(x.reshape({rows, in_}), y.reshape({rows, out_}));
     return y;
   }
 
@@ -96,21 +101,39 @@ class Linear {
     ops::linear_backward_weight(dy2, x_.reshape({rows, in_}), w.trainable() ? w.grad().view() : TensorView<Device>(),
                                 has_bias() && bias_.trainable() ? bias_.grad().view() : TensorView<Device>());
     if (dx.raw()) ops::linear_backward_input(dy2, w.value().view(), dx.reshape({rows, in_}), accumulate);
+    if (lora_active()) lora_->backward(dy2, dx.raw() ? dx.reshape({rows, in_}) : TensorView<Device>());
   }
 
-  /// (prefix + "weight", W) and, with a bias, (prefix + "bias", b). A tied weight is not visited.
+  /// (prefix + "weight", W), with a bias (prefix + "bias", b), and with an adapter its
+  /// (prefix + "lora_A.weight", A) and (prefix + "lora_B.weight", B). A tied weight is not visited.
   void visit_parameters(const ParamVisitor<Device>& fn, const std::string& prefix = "") {
     if (!tied_) fn(prefix + "weight", weight_);
     if (has_bias()) fn(prefix + "bias", bias_);
+    if (lora_) lora_->visit_parameters(fn, prefix);
   }
+
+  /// The attached LoRA adapter, or nullptr.
+  LoraAdapter<Device>* lora() noexcept { return lora_.get(); }
+  /// Attaches `adapter` (its shape must match this layer), replacing any previous one.
+  LoraAdapter<Device>& attach_lora(std::unique_ptr<LoraAdapter<Device>> adapter) {
+    DAPT_CHECK(adapter != nullptr, "Linear::attach_lora: null adapter");
+    DAPT_CHECK_AS(kShape, adapter->in_features() == in_ && adapter->out_features() == out_, "Linear::attach_lora: adapter for (",
+                  adapter->out_features(), ", ", adapter->in_features(), "), the layer is (", out_, ", ", in_, ")");
+    lora_ = std::move(adapter);
+    return *lora_;
+  }
+  /// Removes and returns the adapter (a merged adapter's update stays in the weight).
+  std::unique_ptr<LoraAdapter<Device>> detach_lora() { return std::move(lora_); }
 
  private:
   TensorView<Device> bias_view() const { return has_bias() ? bias_.value().view() : TensorView<Device>(); }
+  bool lora_active() const noexcept { return lora_ && !lora_->merged(); }
 
   std::int64_t in_ = 0, out_ = 0;
   Param<Device> weight_;
   Param<Device> bias_;
   Param<Device>* tied_ = nullptr;
+  std::unique_ptr<LoraAdapter<Device>> lora_;
   TensorView<Device> x_;
   Buffer<Device> y_, dx_;
 };
