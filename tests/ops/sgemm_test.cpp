@@ -1,7 +1,8 @@
 // Tests of backend::detail::sgemm (the packed fp32 GEMM meant for MatmulKernels<Cpu>) against a naive
 // double-precision product: every transpose combination, odd shapes that leave ragged register
 // tiles and several K, M and N blocks, padded leading dimensions, beta = 0 / 1 / general, 1 and 2
-// threads, bitwise reproducibility, and the three linear-layer kernels (still on Eigen until sgemm takes a caller-owned workspace).
+// threads, bitwise reproducibility, the packing scratch reused across calls, and the three
+// linear-layer kernels (sgemm from 16 rows up, Eigen below).
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -174,6 +175,27 @@ TEST_CASE("sgemm edge cases: empty sizes, k = 0, alpha = 0 and bad arguments", "
                      kInvalidArgument, "ldb");
   REQUIRE_DAPT_ERROR(sgemm(false, false, 4, 5, 4, 1.0f, a.data(), 4, b.data(), 5, 0.0f, c.data(), 4),
                      kInvalidArgument, "ldc");
+}
+
+TEST_CASE("sgemm reuses its packing scratch: a repeated shape allocates nothing", "[ops][sgemm]") {
+  auto& scratch = dapt::backend::detail::sgemm_impl::pack_scratch();
+  const std::int64_t m = 300, n = 500, k = 700;
+  const auto a = random_vector(static_cast<std::size_t>(m * k), 1);
+  const auto b = random_vector(static_cast<std::size_t>(k * n), 2);
+  std::vector<float> c(static_cast<std::size_t>(m * n));
+  for (int threads : {2, 1}) {
+    dapt::ThreadScope scope(threads);
+    sgemm(false, false, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(), n);
+    const std::int64_t after_first = scratch.allocations();
+    for (int rep = 0; rep < 3; ++rep) {
+      sgemm(false, false, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(), n);
+      sgemm(true, true, 40, 60, 80, 1.0f, a.data(), 40, b.data(), 80, 0.0f, c.data(), 60);  // smaller: fits
+    }
+    CHECK(scratch.allocations() == after_first);
+  }
+  dapt::backend::detail::release_sgemm_scratch();
+  sgemm(false, false, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(), n);  // works again after release
+  CHECK(std::isfinite(c[0]));
 }
 
 TEST_CASE("MatmulKernels<Cpu> linear ops match a double reference at small and large sizes",

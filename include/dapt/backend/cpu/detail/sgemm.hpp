@@ -379,34 +379,57 @@ inline void gemm_block_serial(const Problem& pr, std::int64_t m0, std::int64_t m
   }
 }
 
-/// The packing scratch of one call: malloc'd and aligned by hand, as Eigen's GEMM allocates its
-/// blocks. It is transient working memory, not tensor storage (which comes from aligned_alloc),
-/// and costs a fraction of a microsecond once malloc has adapted its mmap threshold to its size.
-class PackBuffer {
+/// The packing scratch of the calling thread: malloc'd, aligned by hand and grown only when a
+/// larger problem than any before needs more, then reused by every later call, like a layer's
+/// activation `Buffer`. So a training or decode step at a fixed shape allocates nothing after its
+/// first run. It holds at most about 9 MiB plus 216 KiB per worker thread, per calling thread,
+/// until `release_pack_scratch` or the thread's exit.
+class PackScratch {
  public:
-  /// Allocates `floats` floats aligned to kAlign; throws (kInvalidArgument, as Tensor does) when
-  /// host memory is exhausted.
-  explicit PackBuffer(std::int64_t floats) {
-    const std::size_t bytes = static_cast<std::size_t>(floats) * sizeof(float) + static_cast<std::size_t>(kAlign);
-    raw_ = std::malloc(bytes);
-    if (!raw_) {
-      DAPT_FAIL(ErrorCategory::kInvalidArgument, "sgemm: out of host memory allocating ", bytes,
-                " bytes of packing buffers");
-    }
-    const auto address = reinterpret_cast<std::uintptr_t>(raw_);
-    const auto align = static_cast<std::uintptr_t>(kAlign);
-    data_ = reinterpret_cast<float*>((address + align - 1) / align * align);
-  }
-  ~PackBuffer() { std::free(raw_); }
-  PackBuffer(const PackBuffer&) = delete;
-  PackBuffer& operator=(const PackBuffer&) = delete;
+  PackScratch() = default;
+  ~PackScratch() { std::free(raw_); }
+  PackScratch(const PackScratch&) = delete;
+  PackScratch& operator=(const PackScratch&) = delete;
 
-  float* get() const noexcept { return data_; }
+  /// At least `floats` floats aligned to kAlign (contents unspecified); throws kInvalidArgument,
+  /// as Tensor does, when host memory is exhausted (the previous scratch is kept then).
+  float* get(std::int64_t floats) {
+    if (floats > capacity_) {
+      const std::size_t bytes = static_cast<std::size_t>(floats) * sizeof(float) + static_cast<std::size_t>(kAlign);
+      void* raw = std::malloc(bytes);
+      if (!raw) {
+        DAPT_FAIL(ErrorCategory::kInvalidArgument, "sgemm: out of host memory allocating ", bytes,
+                  " bytes of packing buffers");
+      }
+      std::free(raw_);
+      raw_ = raw;
+      capacity_ = floats;
+      ++allocations_;
+      const auto address = reinterpret_cast<std::uintptr_t>(raw_);
+      const auto align = static_cast<std::uintptr_t>(kAlign);
+      data_ = reinterpret_cast<float*>((address + align - 1) / align * align);
+    }
+    return data_;
+  }
+  void release() {
+    std::free(raw_);
+    raw_ = nullptr;
+    data_ = nullptr;
+    capacity_ = 0;
+  }
+  std::int64_t allocations() const noexcept { return allocations_; }
 
  private:
   void* raw_ = nullptr;
   float* data_ = nullptr;
+  std::int64_t capacity_ = 0;
+  std::int64_t allocations_ = 0;
 };
+
+inline PackScratch& pack_scratch() {
+  thread_local PackScratch scratch;
+  return scratch;
+}
 
 /// C = beta · C over (m, n) (beta = 0 writes zeros, even over NaN).
 inline void scale_c(float* c, std::int64_t ldc, std::int64_t m, std::int64_t n, float beta) {
@@ -449,8 +472,9 @@ inline int choose_threads(std::int64_t m, std::int64_t n, std::int64_t k) {
 ///
 /// Threads: up to OpenMP's current limit (serial when called from inside a parallel region or
 /// built without OpenMP). Each element of C is summed by one thread in a fixed order, so the
-/// result is bitwise the same for every thread count. Mallocs its packing scratch (at most about
-/// 9 MiB, plus 216 KiB per thread) once per call and frees it on return, as Eigen's GEMM does.
+/// result is bitwise the same for every thread count. Packs into the calling thread's scratch
+/// (sgemm_impl::pack_scratch: at most about 9 MiB, plus 216 KiB per thread), which grows when a
+/// larger problem first needs it and is reused afterwards, so repeated shapes allocate nothing.
 /// Throws kInvalidArgument for negative sizes or leading dimensions too small for the shape, and
 /// when the buffers cannot be allocated.
 inline void sgemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
@@ -487,10 +511,10 @@ inline void sgemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, st
     // reaches only after it has finished reading block r.
     const std::int64_t rounds = ceil_div(n, nc) * ceil_div(k, kc);
     const std::int64_t b_buffers = threads > 1 && rounds > 1 ? 2 : 1;
-    const PackBuffer buffer(b_buffers * b_floats + threads * a_floats);
-    float* ap_all = buffer.get() + b_buffers * b_floats;
+    float* const scratch = pack_scratch().get(b_buffers * b_floats + threads * a_floats);
+    float* ap_all = scratch + b_buffers * b_floats;
     if (threads == 1) {
-      gemm_block_serial(pr, 0, m, 0, n, kc, mc, nc, buffer.get(), ap_all);
+      gemm_block_serial(pr, 0, m, 0, n, kc, mc, nc, scratch, ap_all);
       return;
     }
 #if defined(_OPENMP)
@@ -506,7 +530,7 @@ inline void sgemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, st
         const std::int64_t panels = ceil_div(ncur, kNr);
         for (std::int64_t pc = 0; pc < k; pc += kc, ++round) {
           const std::int64_t kcur = std::min(kc, k - pc);
-          float* bp = buffer.get() + (round % b_buffers) * b_floats;
+          float* bp = scratch + (round % b_buffers) * b_floats;
           for (std::int64_t q = t * panels / nt; q < (t + 1) * panels / nt; ++q) {
             pack_b(pr, jc + q * kNr, std::min(kNr, ncur - q * kNr), pc, kcur, bp + q * kNr * kcur);
           }
@@ -533,16 +557,19 @@ inline void sgemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, st
   const std::int64_t mc = balanced_block(m, kMcMax, kMr);
   const std::int64_t b_floats = round_up(kc * nc + kPad, kAlign / 4);
   const std::int64_t a_floats = round_up(mc * kc + kPad, kAlign / 4);
-  const PackBuffer buffer(threads * (b_floats + a_floats));
+  float* const scratch = pack_scratch().get(threads * (b_floats + a_floats));
 #if defined(_OPENMP)
 #pragma omp parallel num_threads(threads)
   {
     const std::int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
     const std::int64_t n0 = std::min(n, t * n_panels / nt * kNr), n1 = std::min(n, (t + 1) * n_panels / nt * kNr);
-    float* bp = buffer.get() + t * (b_floats + a_floats);
+    float* bp = scratch + t * (b_floats + a_floats);
     if (n0 < n1) gemm_block_serial(pr, 0, m, n0, n1, kc, mc, nc, bp, bp + b_floats);
   }
 #endif
 }
+
+/// Frees the calling thread's sgemm packing scratch (the next call allocates it again).
+inline void release_sgemm_scratch() { sgemm_impl::pack_scratch().release(); }
 
 }  // namespace dapt::backend::detail
