@@ -566,6 +566,8 @@ inline void sgemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, st
     float* bp = scratch + t * (b_floats + a_floats);
     if (n0 < n1) gemm_block_serial(pr, 0, m, n0, n1, kc, mc, nc, bp, bp + b_floats);
   }
+#else
+  (void)scratch;  // without OpenMP threads is 1, and the row split above ran
 #endif
 }
 
