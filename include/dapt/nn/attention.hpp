@@ -114,7 +114,8 @@ class Attention {
   /// Writes (or adds) dx (B, T, C) into a caller buffer.
   void backward(const TensorView<Device>& dy, const TensorView<Device>& dx, bool accumulate) {
     const std::int64_t b = q4_.dim(0), t = q4_.dim(1);
-    TensorView<Device> datt = o_.backward(dy).reshape({b, t, heads_, head_dim_});
+    TensorView<Device> datt = datt_.view({b, t, heads_, head_dim_});
+    o_.backward(dy, datt.reshape({b, t, heads_ * head_dim_}), false);
     TensorView<Device> dq = dq_.view(q4_.shape()), dk = dk_.view(k4_.shape()), dv = dv_.view(v4_.shape());
     ops::attention_backward(q4_, k4_, v4_, seq_.segment_ids, att_, lse_, datt, dq, dk, dv, scale_);
     ops::rope_backward(dq, seq_.positions, *rope_);
@@ -159,6 +160,20 @@ class Attention {
     o_.visit_parameters(fn, prefix + "o_proj.");
   }
 
+  void visit_buffers(const BufferVisitor<Device>& fn) {
+    q_.visit_buffers(fn);
+    k_.visit_buffers(fn);
+    v_.visit_buffers(fn);
+    o_.visit_buffers(fn);
+    fn(att_buf_);
+    fn(lse_buf_);
+    fn(datt_);
+    fn(dq_);
+    fn(dk_);
+    fn(dv_);
+    fn(dx_);
+  }
+
  private:
   std::int64_t heads_ = 0, kv_heads_ = 0, head_dim_ = 0;
   Linear<Device> q_, k_, v_, o_;
@@ -166,7 +181,7 @@ class Attention {
   const ops::RopeTable* rope_ = nullptr;
   Sequence<Device> seq_;
   TensorView<Device> q4_, k4_, v4_, att_, lse_;
-  Buffer<Device> att_buf_, lse_buf_, dq_, dk_, dv_, dx_;
+  Buffer<Device> att_buf_, lse_buf_, datt_, dq_, dk_, dv_, dx_;
   Buffer<Cpu> default_pos_;
 };
 

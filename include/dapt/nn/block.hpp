@@ -107,6 +107,27 @@ class DecoderBlock {
 
   void set_rope(const ops::RopeTable* rope) noexcept { attn_.set_rope(rope); }
 
+  /// Every activation buffer of the block: the internal ones, then dx's and the output's.
+  void visit_buffers(const BufferVisitor<Device>& fn) {
+    visit_internal_buffers(fn);
+    fn(dx_);
+    fn(out_);
+  }
+
+  /// The buffers the block uses only between its own forward and its own backward: all but the
+  /// output's (the next block's input) and dx's (the previous block's dout). Blocks that run one
+  /// at a time can share them (activation recomputation, see Llama::set_recompute).
+  void visit_internal_buffers(const BufferVisitor<Device>& fn) {
+    norm1_.visit_buffers(fn);
+    attn_.visit_buffers(fn);
+    norm2_.visit_buffers(fn);
+    mlp_.visit_buffers(fn);
+    fn(dh_);
+  }
+
+  /// The buffer backward writes dx into.
+  Buffer<Device>& dx_buffer() noexcept { return dx_; }
+
  private:
   RmsNorm<Device> norm1_;
   Attention<Device> attn_;

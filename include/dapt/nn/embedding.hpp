@@ -49,6 +49,8 @@ class Embedding {
 
   void visit_parameters(const ParamVisitor<Device>& fn, const std::string& prefix = "") { fn(prefix + "weight", weight_); }
 
+  void visit_buffers(const BufferVisitor<Device>& fn) { fn(y_); }
+
   /// Replaces the table (vocabulary resizing); keeps trainability.
   void reset_table(Tensor<Device> table) {
     vocab_ = table.dim(0);

@@ -6,7 +6,9 @@
 /// `visit_parameters(fn, prefix)` under its Hugging Face name, which is all that checkpoint I/O,
 /// optimizers, LoRA targeting, gradient clipping and data parallelism need. Activation buffers are
 /// `Buffer`s: they are allocated when a shape is first seen (or grows) and reused afterwards, so a
-/// training or decode step at a fixed shape allocates nothing.
+/// training or decode step at a fixed shape allocates nothing. A layer lists its buffers through
+/// `visit_buffers(fn)`; layers that run one at a time can then point theirs at one shared set
+/// (`Buffer::share`), which is how activation recomputation saves memory (see nn/llama.hpp).
 #pragma once
 
 #include <concepts>
@@ -87,11 +89,13 @@ concept Layer = requires(L layer, TensorView<Device> x, TensorView<Device> dy, P
 
 /// A reusable activation or workspace buffer. `view(shape)` returns storage for `shape`,
 /// allocating only when the buffer has never held that many elements; the contents are whatever
-/// was there before. Views handed out earlier stay valid until the next reallocation.
+/// was there before. Views handed out earlier stay valid until the next reallocation. A buffer
+/// can instead draw its storage from another one (`share`).
 template <class Device>
 class Buffer {
  public:
   TensorView<Device> view(Shape shape, DType dtype = DType::kF32) {
+    if (owner_) return owner_->view(shape, dtype);
     const std::size_t bytes = static_cast<std::size_t>(shape.numel()) * dtype_size(dtype);
     if (!storage_.defined() || capacity_ < bytes) {
       storage_ = Tensor<Device>::empty({static_cast<std::int64_t>(bytes)}, DType::kU8);
@@ -107,18 +111,37 @@ class Buffer {
     return v;
   }
   /// How many times this buffer has (re)allocated: tests use it to show a step allocates nothing.
+  /// A sharing buffer's allocations are counted by its owner.
   std::int64_t allocations() const noexcept { return allocations_; }
+  /// Bytes held by this buffer itself (0 while it shares another's storage).
   std::size_t capacity() const noexcept { return capacity_; }
   void release() {
     storage_ = Tensor<Device>();
     capacity_ = 0;
   }
 
+  /// Draws storage from `owner` from now on (nullptr: own storage again, allocated on the next
+  /// `view`), and releases what this buffer held. Buffers of layers that run one at a time — each
+  /// layer's forward then backward, never interleaved with the other's — can share one owner.
+  /// `owner` must not share itself and must outlive every later `view` of this buffer.
+  void share(Buffer* owner) {
+    DAPT_CHECK(owner == nullptr || (owner != this && owner->owner_ == nullptr),
+               "Buffer::share: the owner must hold its own storage");
+    release();
+    owner_ = owner;
+  }
+  bool shared() const noexcept { return owner_ != nullptr; }
+
  private:
   Tensor<Device> storage_;
   std::size_t capacity_ = 0;
   std::int64_t allocations_ = 0;
+  Buffer* owner_ = nullptr;
 };
+
+/// The visitor of `visit_buffers`: each activation or workspace buffer a layer owns.
+template <class Device>
+using BufferVisitor = std::function<void(Buffer<Device>&)>;
 
 /// Checks that `t` is a contiguous f32 tensor of exactly `shape`; `what` names it in the error.
 template <class Device>

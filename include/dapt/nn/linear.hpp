@@ -112,6 +112,14 @@ class Linear {
     if (lora_) lora_->visit_parameters(fn, prefix);
   }
 
+  /// The activation buffers (output, input gradient, the adapter's). A model whose layers run one
+  /// at a time can share them (activation recomputation, see nn/llama.hpp).
+  void visit_buffers(const BufferVisitor<Device>& fn) {
+    fn(y_);
+    fn(dx_);
+    if (lora_) lora_->visit_buffers(fn);
+  }
+
   /// The attached LoRA adapter, or nullptr.
   LoraAdapter<Device>* lora() noexcept { return lora_.get(); }
   /// Attaches `adapter` (its shape must match this layer), replacing any previous one.

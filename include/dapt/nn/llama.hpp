@@ -12,6 +12,12 @@
 ///   logits never exist at once. `forward_loss` is the same without gradients (evaluation).
 /// - `forward_cached(ids, cache)` is inference with a KV cache (prefill, then decode).
 ///
+/// `set_recompute` turns on activation recomputation (gradient checkpointing) for the first two:
+/// forward keeps only each block's input, and backward re-runs a block's forward right before
+/// its backward. The recomputed blocks share one set of activation buffers, so the activations of
+/// the trunk shrink from one block's worth per layer to one block's worth plus one (B, T, C)
+/// hidden state per layer, for about one more forward pass of compute. Results are bitwise the same.
+///
 /// Labels follow Hugging Face: `labels` is aligned with `ids`, position t is scored against
 /// labels[t + 1], and negative labels (-100) are ignored.
 #pragma once
@@ -45,6 +51,16 @@ struct LossResult {
   std::int64_t tokens = 0;
 };
 
+/// Activation recomputation (gradient checkpointing) of the decoder blocks: see Llama::set_recompute.
+struct RecomputeOptions {
+  /// Keep only the input of each recomputed block through the forward pass; re-run its forward
+  /// right before its backward.
+  bool enabled = false;
+  /// Recompute blocks 0, every, 2 * every, ...; the others keep their activations (less extra
+  /// compute, more memory). 1: every block.
+  std::int64_t every = 1;
+};
+
 /// Options of `forward_backward` / `forward_loss`.
 struct LossOptions {
   /// Gradients are d(sum of token losses) / normalizer; 0 means the number of scored tokens of
@@ -73,6 +89,7 @@ class Llama {
       blocks_->emplace_back(config_);
       blocks_->back().set_rope(rope_.get());
     }
+    inputs_.resize(blocks_->size());
     norm_ = RmsNorm<Device>(config_.hidden_size, static_cast<float>(config_.rms_norm_eps));
     head_ = Linear<Device>(config_.hidden_size, config_.vocab_size, false);
     if (config_.tie_word_embeddings) head_.tie(&embed_.weight());
@@ -181,6 +198,52 @@ class Llama {
     return head_.forward(norm_.forward(last));
   }
 
+  /// Activation recomputation (gradient checkpointing). When enabled, `forward` and
+  /// `forward_backward` keep, of each recomputed block, only its input (one (B, T, C) hidden
+  /// state, the previous block's output), and backward re-runs the block's forward from it just
+  /// before the block's backward. All recomputed blocks draw their activation and gradient buffers
+  /// from one shared set, so they hold one block's activations between them instead of one each.
+  /// Costs one more forward pass of the recomputed blocks (about a third more compute for the
+  /// trunk); losses and gradients are bitwise the same. The buffers are (re)assigned on the next
+  /// forward, so adapters added before it share theirs too; call again after changing the
+  /// model's layers later. Nothing is allocated per step at a fixed shape, as without it.
+  void set_recompute(const RecomputeOptions& options) {
+    DAPT_CHECK(options.every >= 1, "Llama::set_recompute: every must be >= 1, got ", options.every);
+    recompute_ = options;
+    share_pending_ = true;
+  }
+  const RecomputeOptions& recompute() const noexcept { return recompute_; }
+
+  /// Every activation and workspace buffer of the model (the shared set of recomputed blocks
+  /// included; host index buffers too on the CPU). A layer type that does not list its buffers
+  /// (`visit_buffers`) is not visited.
+  void visit_buffers(const BufferVisitor<Device>& fn) {
+    embed_.visit_buffers(fn);
+    for (auto& blk : *blocks_) blk.visit_buffers(fn);
+    norm_.visit_buffers(fn);
+    head_.visit_buffers(fn);
+    for (auto& b : shared_) fn(b);
+    fn(shared_dx_[0]);
+    fn(shared_dx_[1]);
+    fn(dh_buf_);
+    fn(logits_);
+    fn(losses_);
+    fn(last_);
+    if constexpr (std::is_same_v<Device, Cpu>) {
+      fn(pos_);
+      fn(cache_pos_);
+      fn(targets_);
+    }
+  }
+
+  /// Bytes held by the buffers of `visit_buffers`: the activation memory after a step, at the
+  /// largest shape seen so far.
+  std::size_t activation_bytes() {
+    std::size_t n = 0;
+    visit_buffers([&n](Buffer<Device>& b) { n += b.capacity(); });
+    return n;
+  }
+
   /// Rows of the head and cross-entropy processed at once in `forward_backward`; bounds the
   /// logits buffer to chunk_rows * V floats. 0 picks about 8 MB of logits.
   void set_loss_chunk_rows(std::int64_t rows) { chunk_rows_ = rows; }
@@ -229,16 +292,62 @@ class Llama {
       max_pos = std::max<std::int64_t>(max_pos, pp[i] + 1);
     }
     if (max_pos > rope_->max_positions()) rope_->ensure(max_pos);
-    const Sequence<Device> seq{pos, segment_ids};
+    if (share_pending_) share_block_buffers();
+    seq_ = Sequence<Device>{pos, segment_ids};
     TensorView<Device> x = embed_.forward(ids);
-    for (auto& blk : *blocks_) x = blk.forward(x, seq);
+    for (std::size_t l = 0; l < blocks_->size(); ++l) {
+      inputs_[l] = x;  // the previous block's output buffer (or the embedding's): each block keeps its own
+      x = (*blocks_)[l].forward(x, seq_);
+    }
     return norm_.forward(x);
   }
 
   void trunk_backward(const TensorView<Device>& dh) {
     TensorView<Device> dx = norm_.backward(dh);
-    for (auto it = blocks_->rbegin(); it != blocks_->rend(); ++it) dx = it->backward(dx);
+    for (std::size_t l = blocks_->size(); l-- > 0;) {
+      DecoderBlock<Device>& blk = (*blocks_)[l];
+      // The shared buffers hold a later block's activations: rebuild this block's. Its output
+      // buffer is rewritten with the same values, after the next block's backward has used them.
+      if (recomputed(l)) (void)blk.forward(inputs_[l], seq_);
+      dx = blk.backward(dx);
+    }
     embed_.backward(dx);
+  }
+
+  bool recomputed(std::size_t l) const noexcept {
+    return recompute_.enabled && static_cast<std::int64_t>(l) % recompute_.every == 0;
+  }
+
+  /// Points the internal buffers of the recomputed blocks at one shared set (index k of every
+  /// block at shared_[k]: the blocks need not list the same buffers) and gives the others their
+  /// own. A block's output buffer stays its own: it is the next block's saved input. Its dx
+  /// buffer, which the previous block's backward reads, alternates between two shared ones.
+  void share_block_buffers() {
+    share_pending_ = false;
+    const BufferVisitor<Device> own = [](Buffer<Device>& b) {
+      if (b.shared()) b.share(nullptr);
+    };
+    for (auto& blk : *blocks_) {
+      blk.visit_internal_buffers(own);
+      own(blk.dx_buffer());
+    }
+    shared_.clear();
+    shared_dx_[0].release();
+    shared_dx_[1].release();
+    if (!recompute_.enabled) return;
+    std::size_t n = 0;
+    for (std::size_t l = 0; l < blocks_->size(); ++l) {
+      std::size_t k = 0;
+      if (recomputed(l)) (*blocks_)[l].visit_internal_buffers([&k](Buffer<Device>&) { ++k; });
+      n = std::max(n, k);
+    }
+    shared_ = std::vector<Buffer<Device>>(n);  // sized once: the blocks keep pointers into it
+    for (std::size_t l = 0; l < blocks_->size(); ++l) {
+      if (!recomputed(l)) continue;
+      std::size_t k = 0;
+      (*blocks_)[l].visit_internal_buffers([&](Buffer<Device>& b) { b.share(&shared_[k++]); });
+      (*blocks_)[l].dx_buffer().share(&shared_dx_[l % 2]);
+    }
   }
 
   /// The chunked head: logits of `rows` rows at a time, cross-entropy in place, and (training)
@@ -297,6 +406,12 @@ class Llama {
   RmsNorm<Device> norm_;
   Linear<Device> head_;
   std::int64_t chunk_rows_ = 0;
+  RecomputeOptions recompute_;
+  bool share_pending_ = false;
+  std::vector<Buffer<Device>> shared_;    // the recomputed blocks' internal buffers
+  Buffer<Device> shared_dx_[2];           // their dx buffers, alternating by layer
+  std::vector<TensorView<Device>> inputs_;  // (B, T, C) input of each block, from the last forward
+  Sequence<Device> seq_;                  // positions and segment ids of the last forward
   TensorView<Device> dh_;
   Buffer<Cpu> pos_, cache_pos_, targets_;
   Buffer<Device> dh_buf_, logits_, losses_, last_;

@@ -164,6 +164,13 @@ class LoraAdapter {
     merged_ = false;
   }
 
+  /// The activation buffers, for sharing between layers that run one at a time (see Linear).
+  void visit_buffers(const BufferVisitor<Device>& fn) {
+    fn(u_);
+    fn(du_);
+    fn(xd_);
+  }
+
   /// (prefix + "lora_A.weight", A) and (prefix + "lora_B.weight", B).
   void visit_parameters(const ParamVisitor<Device>& fn, const std::string& prefix = "") {
     fn(prefix + std::string(kLoraASuffix), a_);

@@ -48,7 +48,8 @@ class Mlp {
 
   /// Writes (or adds) dx into a caller buffer shaped like the input.
   void backward(const TensorView<Device>& dy, const TensorView<Device>& dx, bool accumulate) {
-    TensorView<Device> da = down_.backward(dy);
+    TensorView<Device> da = da_.view(g_.shape());
+    down_.backward(dy, da, false);
     TensorView<Device> dg = dg_.view(g_.shape()), du = du_.view(g_.shape());
     ops::swiglu_backward(da, g_, u_, dg, du);
     gate_.backward(dg, dx, accumulate);
@@ -61,12 +62,23 @@ class Mlp {
     down_.visit_parameters(fn, prefix + "down_proj.");
   }
 
+  void visit_buffers(const BufferVisitor<Device>& fn) {
+    gate_.visit_buffers(fn);
+    up_.visit_buffers(fn);
+    down_.visit_buffers(fn);
+    fn(act_);
+    fn(da_);
+    fn(dg_);
+    fn(du_);
+    fn(dx_);
+  }
+
  private:
   static Shape down_out_shape(const TensorView<Device>& dy) { return dy.shape(); }
 
   Linear<Device> gate_, up_, down_;
   TensorView<Device> g_, u_;
-  Buffer<Device> act_, dg_, du_, dx_;
+  Buffer<Device> act_, da_, dg_, du_, dx_;
 };
 
 }  // namespace dapt::nn

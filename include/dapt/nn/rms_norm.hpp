@@ -60,6 +60,13 @@ class RmsNorm {
 
   void visit_parameters(const ParamVisitor<Device>& fn, const std::string& prefix = "") { fn(prefix + "weight", weight_); }
 
+  void visit_buffers(const BufferVisitor<Device>& fn) {
+    fn(y_);
+    fn(h_);
+    fn(rstd_);
+    fn(dx_);
+  }
+
  private:
   std::int64_t dim_ = 0;
   float eps_ = 1e-6f;

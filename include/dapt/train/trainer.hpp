@@ -393,7 +393,8 @@ class Trainer {
       if constexpr (requires { model_.set_recompute(nn::RecomputeOptions{.enabled = true}); }) {
         model_.set_recompute(nn::RecomputeOptions{.enabled = true});
       } else {
-        DAPT_FAIL(ErrorCategory::kUnsupported, "Trainer: recompute_activations is set but the model has no set_recompute");
+        DAPT_FAIL(ErrorCategory::kUnsupported,
+                  "Trainer: recompute_activations is set but the model has no set_recompute");
       }
     }
     const std::int64_t b = options_.micro_batch, t = data_.seq_len;
