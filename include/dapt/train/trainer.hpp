@@ -486,16 +486,21 @@ class Trainer {
     info.tokens = window;
     info.tokens_processed = options_.micro_batch * options_.grad_accum * data_.seq_len;
     optimizer_.zero_grad(model_);
-    set_training(true);
     nn::LossOptions lo;
     lo.normalizer = static_cast<double>(std::max<std::int64_t>(window, 1));
     double sum = 0;
-    for (std::size_t i = 0; i < ids_.size(); ++i) {
-      lo.segment_ids = options_.use_segment_ids ? TensorView<Cpu>(segs_[i].view()) : TensorView<Cpu>();
-      const nn::LossResult r = model_.forward_backward(ids_[i].view(), labels_[i].view(), lo);
-      sum += r.sum;
+    set_training(true);
+    try {
+      for (std::size_t i = 0; i < ids_.size(); ++i) {
+        lo.segment_ids = options_.use_segment_ids ? TensorView<Cpu>(segs_[i].view()) : TensorView<Cpu>();
+        const nn::LossResult r = model_.forward_backward(ids_[i].view(), labels_[i].view(), lo);
+        sum += r.sum;
+      }
+    } catch (...) {
+      set_training(false);
+      throw;
     }
-    set_training(false);  // the model is in evaluation mode outside a step
+    set_training(false);  // the model is in evaluation mode outside a step, even after an error
     info.loss = window > 0 ? sum / static_cast<double>(window) : 0.0;
     info.grad_norm = grad_norm<Device>(model_);
     ++step_;
