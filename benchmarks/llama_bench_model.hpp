@@ -5,6 +5,7 @@
 /// benchmarks/peers/llama_train.py documents, so both sides run on the same weights and ids.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -14,6 +15,7 @@
 
 #include "dapt/io/llama_checkpoint.hpp"
 #include "dapt/nn/llama.hpp"
+#include "dapt/train/optimizer.hpp"
 
 namespace dapt::bench {
 
@@ -61,6 +63,27 @@ inline double train_flops_per_token(nn::Llama<Cpu>& m, std::int64_t seq) {
   const auto& c = m.config();
   const double n = static_cast<double>(m.num_parameters() - c.vocab_size * c.hidden_size * (c.tie_word_embeddings ? 0 : 1));
   return 6.0 * n + 12.0 * static_cast<double>(c.num_hidden_layers * c.hidden_size * seq);
+}
+
+/// What the training benchmarks time, one step: zero_grad, forward_backward over `ids` (labels =
+/// ids), clip_grad_norm(1.0) and AdamW(lr 1e-4, betas (0.9, 0.95), eps 1e-8, weight decay 0.01 on
+/// every trainable parameter, as torch's plain AdamW) — the peers' loop. Runs `warmup + steps`
+/// steps; returns the seconds of the last `steps` and appends every step's loss to `losses`.
+inline std::vector<double> time_training_steps(nn::Llama<Cpu>& model, const TensorView<Cpu>& ids, int warmup, int steps,
+                                               std::vector<double>& losses) {
+  train::AdamW<Cpu> adamw({.lr = 1e-4, .beta1 = 0.9, .beta2 = 0.95, .eps = 1e-8, .weight_decay = 0.01,
+                           .decay_norms_and_biases = true});
+  std::vector<double> seconds;
+  for (int s = 0; s < warmup + steps; ++s) {
+    const auto t0 = std::chrono::steady_clock::now();
+    model.zero_grad();
+    losses.push_back(model.forward_backward(ids, TensorView<Cpu>()).loss);
+    (void)train::clip_grad_norm(model, 1.0);
+    adamw.step(model);
+    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (s >= warmup) seconds.push_back(el);
+  }
+  return seconds;
 }
 
 /// This process's Eigen sgemm rate (GFLOP/s, best of a few runs) on the shapes a training step

@@ -42,19 +42,9 @@ Measured measure(const fs::path& dir, std::int64_t rank, const dapt::TensorView<
   model->visit_parameters([&](const std::string&, dapt::nn::Param<dapt::Cpu>& p) {
     if (p.trainable()) m.trainable += p.numel();
   });
-  dapt::train::AdamW<dapt::Cpu> adamw({.lr = 1e-4, .beta1 = 0.9, .beta2 = 0.95, .eps = 1e-8, .weight_decay = 0.01,
-                                       .decay_norms_and_biases = true});
-  std::vector<double> step_s;
-  for (int s = 0; s < warmup + steps; ++s) {
-    const auto t0 = std::chrono::steady_clock::now();
-    model->zero_grad();
-    const double loss = model->forward_backward(ids, dapt::TensorView<dapt::Cpu>()).loss;
-    if (s == 0) m.loss_first = loss;
-    (void)dapt::train::clip_grad_norm(*model, 1.0);
-    adamw.step(*model);
-    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (s >= warmup) step_s.push_back(el);
-  }
+  std::vector<double> losses;
+  const std::vector<double> step_s = dapt::bench::time_training_steps(*model, ids, warmup, steps, losses);
+  m.loss_first = losses.front();
   m.median_s = dapt::bench::summarize(step_s).median;
   return m;
 }

@@ -32,18 +32,9 @@ int run(int argc, char** argv) {
   std::vector<std::int32_t> ids_v = dapt::bench::splitmix_ids(b * t, c.vocab_size);
   const dapt::TensorView<dapt::Cpu> ids(ids_v.data(), dapt::DType::kI32, {b, t});
 
-  dapt::train::AdamW<dapt::Cpu> adamw({.lr = 1e-4, .beta1 = 0.9, .beta2 = 0.95, .eps = 1e-8, .weight_decay = 0.01,
-                                       .decay_norms_and_biases = true});
-  std::vector<double> losses, step_s;
-  for (int s = 0; s < static_cast<int>(warmup + steps); ++s) {
-    const auto t0 = std::chrono::steady_clock::now();
-    model->zero_grad();
-    losses.push_back(model->forward_backward(ids, dapt::TensorView<dapt::Cpu>()).loss);
-    (void)dapt::train::clip_grad_norm(*model, 1.0);
-    adamw.step(*model);
-    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (s >= warmup) step_s.push_back(el);
-  }
+  std::vector<double> losses;
+  const std::vector<double> step_s =
+      dapt::bench::time_training_steps(*model, ids, static_cast<int>(warmup), static_cast<int>(steps), losses);
   const auto stats = dapt::bench::summarize(step_s);
   const double tokens = static_cast<double>(b * t);
   const double flops_tok = dapt::bench::train_flops_per_token(*model, t);

@@ -38,3 +38,18 @@ inline bool contains(const std::string& text, const std::string& needle) {
     }                                                                                \
     if (!dapt_thrown_) FAIL("expected dapt::Error (" #cat ") from: " #expr);         \
   } while (0)
+
+/// Checks (without stopping the test) that `expr` throws a dapt::Error, of any category, whose
+/// message contains `needle`: for cases that reach different layers (parser, shape check, I/O).
+#define CHECK_DAPT_ERROR_MESSAGE(expr, needle)                                      \
+  do {                                                                       \
+    bool thrown_ = false;                                                    \
+    try {                                                                    \
+      (void)(expr);                                                          \
+    } catch (const ::dapt::Error& e) {                                       \
+      thrown_ = true;                                                        \
+      INFO("message: " << e.what());                                         \
+      CHECK(::dapt_test::contains(e.what(), needle));                        \
+    }                                                                        \
+    if (!thrown_) FAIL_CHECK("expected dapt::Error from: " #expr);           \
+  } while (0)

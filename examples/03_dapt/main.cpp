@@ -77,17 +77,6 @@ DataDir parse_data_dir(const std::string& spec) {
   return d;
 }
 
-std::vector<fs::path> files_of(const fs::path& dir) {
-  std::error_code ec;
-  DAPT_CHECK_AS(kIo, fs::is_directory(dir, ec), "--data ", dir.string(), " is not a directory");
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.is_regular_file()) files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  DAPT_CHECK_AS(kIo, !files.empty(), "--data ", dir.string(), " holds no files");
-  return files;
-}
-
 const char* schedule_name(train::ScheduleKind k) {
   switch (k) {
     case train::ScheduleKind::kConstant: return "constant";
@@ -204,7 +193,7 @@ int main(int argc, char** argv) {
     const std::string unit = unit_opt.value_or(bundled_data ? "paragraph" : "file");
     so.unit = parse_unit(unit);
     std::vector<train::TextSource> sources;
-    for (const auto& d : data_dirs) sources.emplace_back(d.dir.filename().string(), files_of(d.dir), d.weight, so);
+    for (const auto& d : data_dirs) sources.emplace_back(d.dir.filename().string(), examples::training::folder_files(d.dir), d.weight, so);
     train::PackOptions po;
     po.seq_len = o.seq_len;
     po.eos_id = special.eos;
@@ -231,18 +220,9 @@ int main(int argc, char** argv) {
                   "--unit paragraph, or a larger --validation)\n");
 
     // ---- train --------------------------------------------------------------------------------
-    if (!resume) {
-      if (const auto last = train::latest_checkpoint(out))
-        std::printf("note       %s already holds checkpoints up to step %lld; this run starts at step 0 and replaces "
-                    "the ones it reaches (pass --resume to continue instead)\n",
-                    out.c_str(), static_cast<long long>(last->step));
-    }
     examples::training::save_tokenizer(loaded, out);
     train::Trainer<train::Full, dapt::Cpu> trainer(*model, data, o);
-    if (resume) {
-      const fs::path from = trainer.resume(out);
-      std::printf("resumed from %s at step %lld\n", from.c_str(), static_cast<long long>(trainer.step()));
-    }
+    examples::training::start_or_resume(trainer, out, resume);
     std::vector<double> losses;
     trainer.set_on_step([&](const train::StepInfo& s) {
       if (!s.skipped) losses.push_back(s.loss);

@@ -190,18 +190,9 @@ int main(int argc, char** argv) {
                 pack ? "packed up to --seq-len" : "the longest sample; shorter ones are padded");
 
     // ---- train --------------------------------------------------------------------------------
-    if (!resume) {
-      if (const auto last = train::latest_checkpoint(out))
-        std::printf("note       %s already holds checkpoints up to step %lld; this run starts at step 0 and replaces "
-                    "the ones it reaches (pass --resume to continue instead)\n",
-                    out.c_str(), static_cast<long long>(last->step));
-    }
     examples::training::save_tokenizer(loaded, out);
     train::Trainer<train::Full, dapt::Cpu> trainer(*model, data, o);
-    if (resume) {
-      const fs::path from = trainer.resume(out);
-      std::printf("resumed from %s at step %lld\n", from.c_str(), static_cast<long long>(trainer.step()));
-    }
+    examples::training::start_or_resume(trainer, out, resume);
     std::vector<double> losses;
     trainer.set_on_step([&](const train::StepInfo& s) {
       if (!s.skipped) losses.push_back(s.loss);

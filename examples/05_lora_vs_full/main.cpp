@@ -49,15 +49,6 @@ constexpr const char* kUsage =
     "usage: 05_lora_vs_full [--model DIR] [--tokenizer PATH] [--steps N] [--seq-len T] [--batch B] [--lr-full LR] "
     "[--lr-lora LR] [--ranks R1,R2] [--threads N]";
 
-std::vector<fs::path> files_of(const fs::path& dir) {
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.is_regular_file()) files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  DAPT_CHECK_AS(kIo, !files.empty(), dir.string(), " holds no files");
-  return files;
-}
-
 /// Mean loss over the validation rows of `data` (at most `max_rows`), dropout off.
 double validation_loss(dapt::nn::Llama<dapt::Cpu>& model, train::PackedDataset& data, std::int64_t batch,
                        std::int64_t max_rows) {
@@ -162,7 +153,7 @@ int main(int argc, char** argv) {
       po.validation_fraction = validation;
       po.split_seed = 1;
       po.shuffle_seed = 0;
-      return train::PackedDataset(tok, {train::TextSource(folder, files_of(data_root / folder), 1.0, so)}, po);
+      return train::PackedDataset(tok, {train::TextSource(folder, examples::training::folder_files(data_root / folder, "data folder"), 1.0, so)}, po);
     };
     const std::int64_t val_rows = small ? 32 : 256;
     std::printf("data       train on %s, validate on held-out %s rows and on %s (general text, what the model keeps)\n",

@@ -330,6 +330,34 @@ inline void save_tokenizer(const LoadedModel& m, const fs::path& dir) {
   }
 }
 
+/// The regular files of `dir`, sorted (a text corpus folder); kIo naming `what` and the folder when
+/// it is not a directory or holds no file.
+inline std::vector<fs::path> folder_files(const fs::path& dir, const std::string& what = "--data") {
+  std::error_code ec;
+  DAPT_CHECK_AS(kIo, fs::is_directory(dir, ec), what, " ", dir.string(), " is not a directory");
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_regular_file()) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  DAPT_CHECK_AS(kIo, !files.empty(), what, " ", dir.string(), " holds no files");
+  return files;
+}
+
+/// Starts a run of `trainer` writing to `out`: with `resume`, restores the latest checkpoint
+/// under `out` and says so; without, warns when `out` already holds checkpoints that this run,
+/// starting at step 0, will replace.
+template <class Trainer>
+void start_or_resume(Trainer& trainer, const fs::path& out, bool resume) {
+  if (resume) {
+    const fs::path from = trainer.resume(out);
+    std::printf("resumed from %s at step %lld\n", from.c_str(), static_cast<long long>(trainer.step()));
+  } else if (const auto last = dapt::train::latest_checkpoint(out)) {
+    std::printf("note       %s already holds checkpoints up to step %lld; this run starts at step 0 and replaces "
+                "the ones it reaches (pass --resume to continue instead)\n",
+                out.c_str(), static_cast<long long>(last->step));
+  }
+}
+
 /// "2 layers, hidden 64, vocab 320, 0.27M parameters".
 inline std::string describe(dapt::nn::Llama<dapt::Cpu>& model) {
   const auto& c = model.config();

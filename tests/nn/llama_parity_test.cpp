@@ -15,23 +15,14 @@
 #include "dapt/train/optimizer.hpp"
 #include "dapt_catch.hpp"
 #include "test_util.hpp"
+#include "nn/reference_util.hpp"
 
 using namespace dapt;
 namespace fs = std::filesystem;
+using dapt_test::rel;
+using dapt_test::to_i32;
 
 namespace {
-
-Tensor<Cpu> to_i32(const Tensor<Cpu>& t) {
-  Tensor<Cpu> out = Tensor<Cpu>::empty(t.shape(), DType::kI32);
-  const auto* src = t.data<const std::int64_t>();
-  for (std::int64_t i = 0; i < t.numel(); ++i) out.data<std::int32_t>()[i] = static_cast<std::int32_t>(src[i]);
-  return out;
-}
-
-double rel(const TensorView<Cpu>& ours, const Tensor<Cpu>& ref) {
-  REQUIRE(ours.numel() == ref.numel());
-  return dapt_test::relative_l2(ours.data<const float>(), ref.data<const float>(), ref.numel());
-}
 
 double scalar(const io::SafetensorsFile& f, const std::string& name) { return f.to_f32(name).data<const float>()[0]; }
 

@@ -22,37 +22,15 @@
 #include "dapt/train/trainer.hpp"
 #include "dapt_catch.hpp"
 #include "test_util.hpp"
+#include "nn/reference_util.hpp"
 
 using namespace dapt;
 namespace fs = std::filesystem;
+using dapt_test::rel;
+using dapt_test::to_i32;
 
-/// Checks that `expr` throws a dapt::Error whose message contains `needle`.
-#define CHECK_DAPT_THROWS(expr, needle)                                      \
-  do {                                                                       \
-    bool thrown_ = false;                                                    \
-    try {                                                                    \
-      (void)(expr);                                                          \
-    } catch (const ::dapt::Error& e) {                                       \
-      thrown_ = true;                                                        \
-      INFO("message: " << e.what());                                         \
-      CHECK(::dapt_test::contains(e.what(), needle));                        \
-    }                                                                        \
-    if (!thrown_) FAIL_CHECK("expected dapt::Error from: " #expr);           \
-  } while (0)
 
 namespace {
-
-Tensor<Cpu> to_i32(const Tensor<Cpu>& t) {
-  Tensor<Cpu> out = Tensor<Cpu>::empty(t.shape(), DType::kI32);
-  const auto* src = t.data<const std::int64_t>();
-  for (std::int64_t i = 0; i < t.numel(); ++i) out.data<std::int32_t>()[i] = static_cast<std::int32_t>(src[i]);
-  return out;
-}
-
-double rel(const TensorView<Cpu>& ours, const Tensor<Cpu>& ref) {
-  REQUIRE(ours.numel() == ref.numel());
-  return dapt_test::relative_l2(ours.data<const float>(), ref.data<const float>(), ref.numel());
-}
 
 std::vector<float> copy_of(const TensorView<Cpu>& v) {
   const float* p = v.data<const float>();
@@ -326,19 +304,19 @@ TEST_CASE("LoRA: targeting follows peft", "[nn][lora]") {
   SECTION("errors name the problem") {
     nn::LoraConfig c;
     c.target_modules = {"nonexistent"};
-    CHECK_DAPT_THROWS(nn::apply_lora(*m, c), "no layer matches");
+    CHECK_DAPT_ERROR_MESSAGE(nn::apply_lora(*m, c), "no layer matches");
     c.target_modules = {"lm_head"};
-    CHECK_DAPT_THROWS(nn::apply_lora(*m, c), "modules_to_save");
+    CHECK_DAPT_ERROR_MESSAGE(nn::apply_lora(*m, c), "modules_to_save");
     c.target_modules = {"q_proj"};
     c.modules_to_save = {"no_such_module"};
-    CHECK_DAPT_THROWS(nn::apply_lora(*m, c), "no_such_module");
+    CHECK_DAPT_ERROR_MESSAGE(nn::apply_lora(*m, c), "no_such_module");
     c.modules_to_save.clear();
     c.r = 0;
-    CHECK_DAPT_THROWS(nn::apply_lora(*m, c), "r must be >= 1");
+    CHECK_DAPT_ERROR_MESSAGE(nn::apply_lora(*m, c), "r must be >= 1");
     c.r = 4;
     c.target_modules.clear();
     c.target_regex = "([unclosed";
-    CHECK_DAPT_THROWS(nn::apply_lora(*m, c), "not a valid regex");
+    CHECK_DAPT_ERROR_MESSAGE(nn::apply_lora(*m, c), "not a valid regex");
   }
 }
 
@@ -355,7 +333,7 @@ TEST_CASE("LoRA: merge, unmerge, merge_and_unload and save_llama", "[nn][lora][i
   const auto base = base_weights(*m);
   dapt_test::TempDir tmp("lora_merge");
 
-  CHECK_DAPT_THROWS(io::save_llama(*m, tmp.path / "refused"), "unmerged LoRA adapter");
+  CHECK_DAPT_ERROR_MESSAGE(io::save_llama(*m, tmp.path / "refused"), "unmerged LoRA adapter");
   CHECK_FALSE(fs::exists(tmp.path / "refused" / "model.safetensors"));
 
   nn::merge_lora(*m);
@@ -414,9 +392,13 @@ TEST_CASE("LoRA: peft-format save and load", "[nn][lora][io]") {
     const std::vector<float> plain = copy_of(fresh->forward(ids));
     const std::string cfg_text = read_text(dir / io::kAdapterConfigFile);
     auto expect_error = [&](const std::string& what) {
-      CHECK_DAPT_THROWS(io::load_lora(*fresh, dir), what);
+      CHECK_DAPT_ERROR_MESSAGE(io::load_lora(*fresh, dir), what);
       CHECK(nn::count_lora_adapters(*fresh) == 0);
       CHECK(same_bits(copy_of(fresh->forward(ids)), plain));
+      fresh->visit_parameters([](const std::string& name, nn::Param<Cpu>& p) {
+        INFO(name);
+        CHECK(p.trainable());  // the failed load unfroze what apply_lora froze
+      });
       write_text(dir / io::kAdapterConfigFile, cfg_text);
     };
     auto with_field = [&](const std::string& key, const std::string& value) {
@@ -594,6 +576,6 @@ TEST_CASE("Trainer<Lora>: frozen base, peft checkpoints, bit-exact resume with d
     train::TrainerOptions o = lora_options(tmp.path / "c", 20);
     o.strict_resume = false;
     train::Trainer<train::Lora, Cpu> tr(*model, *data, o, other);
-    CHECK_DAPT_THROWS(tr.resume(tmp.path / "a"), "differs from this trainer");
+    CHECK_DAPT_ERROR_MESSAGE(tr.resume(tmp.path / "a"), "differs from this trainer");
   }
 }

@@ -222,11 +222,17 @@ nn::LoraConfig load_lora(Model& model, const std::filesystem::path& dir) {
   const nn::LoraConfig cfg = load_lora_config(dir);
   DAPT_CHECK(nn::count_lora_adapters(model) == 0,
              "load_lora: the model already has LoRA adapters (remove_lora or merge_and_unload first)");
+  std::vector<bool> trainable;  // apply_lora freezes the base: restore it on failure
+  const nn::ParamVisitor<Cpu> record = [&](const std::string&, nn::Param<Cpu>& p) { trainable.push_back(p.trainable()); };
+  model.visit_parameters(record);
   nn::apply_lora(model, cfg);
   try {
     load_lora_weights(model, dir, cfg);
   } catch (...) {
     nn::remove_lora(model);
+    std::size_t i = 0;
+    const nn::ParamVisitor<Cpu> restore = [&](const std::string&, nn::Param<Cpu>& p) { p.set_trainable(trainable[i++]); };
+    model.visit_parameters(restore);
     throw;
   }
   return cfg;
