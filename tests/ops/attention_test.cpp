@@ -55,19 +55,20 @@ double rel_err(const Tensor<Cpu>& a, const std::vector<double>& ref) {
   return den == 0 ? std::sqrt(num) : std::sqrt(num / den);
 }
 
-/// Naive causal GQA attention in double, materialising each (T, T) score matrix.
+/// Naive GQA attention (causal or bidirectional) in double, materialising each (T, T) score matrix.
 struct Reference {
   Dims d;
   double scale;
   std::vector<double> q, k, v;  // (B, T, H, hd), (B, T, Hkv, hd) x 2
   std::vector<std::int32_t> seg;  // (B, T) or empty
+  bool causal = true;
 
   double& at(std::vector<double>& x, std::int64_t heads, std::int64_t b, std::int64_t t, std::int64_t h,
              std::int64_t i) const {
     return x[static_cast<std::size_t>(((b * d.T + t) * heads + h) * d.hd + i)];
   }
   bool visible(std::int64_t b, std::int64_t i, std::int64_t j) const {
-    if (j > i) return false;
+    if (causal && j > i) return false;
     return seg.empty() || seg[static_cast<std::size_t>(b * d.T + j)] == seg[static_cast<std::size_t>(b * d.T + i)];
   }
   /// Probabilities P (T, T) of (b, h).
@@ -143,8 +144,10 @@ struct Problem {
   Dims d;
   float scale;
   Tensor<Cpu> q, k, v, seg, out, lse, dout, dq, dk, dv;
+  bool causal = true;
 
-  Problem(Dims dims, std::vector<std::int32_t> segments, std::uint32_t seed) : d(dims) {
+  Problem(Dims dims, std::vector<std::int32_t> segments, std::uint32_t seed, bool causal_ = true)
+      : d(dims), causal(causal_) {
     scale = 1.0f / std::sqrt(static_cast<float>(d.hd));
     q = random_tensor({d.B, d.T, d.H, d.hd}, seed, 2.0f);
     k = random_tensor({d.B, d.T, d.Hkv, d.hd}, seed + 1, 2.0f);
@@ -158,26 +161,26 @@ struct Problem {
     dv = random_tensor(v.shape(), 97);
   }
   void run() {
-    dapt::ops::attention_forward(q.view(), k.view(), v.view(), seg.view(), out.view(), lse.view(), scale);
+    dapt::ops::attention_forward(q.view(), k.view(), v.view(), seg.view(), out.view(), lse.view(), scale, causal);
     dapt::ops::attention_backward(q.view(), k.view(), v.view(), seg.view(), out.view(), lse.view(), dout.view(),
-                                  dq.view(), dk.view(), dv.view(), scale);
+                                  dq.view(), dk.view(), dv.view(), scale, causal);
   }
   Reference reference() const {
-    Reference r{d, scale, to_double(q), to_double(k), to_double(v), {}};
+    Reference r{d, scale, to_double(q), to_double(k), to_double(v), {}, causal};
     if (seg.defined()) r.seg.assign(seg.data<std::int32_t>(), seg.data<std::int32_t>() + seg.numel());
     return r;
   }
 };
 
-void check_against_reference(Dims d, std::vector<std::int32_t> segments, std::uint32_t seed) {
-  Problem pr(d, segments, seed);
+void check_against_reference(Dims d, std::vector<std::int32_t> segments, std::uint32_t seed, bool causal = true) {
+  Problem pr(d, segments, seed, causal);
   pr.run();
   Reference ref = pr.reference();
   std::vector<double> out, lse, dq, dk, dv;
   ref.forward(out, lse);
   ref.backward(to_double(pr.dout), dq, dk, dv);
   INFO("B=" << d.B << " T=" << d.T << " H=" << d.H << " Hkv=" << d.Hkv << " hd=" << d.hd
-            << " segments=" << !segments.empty());
+            << " segments=" << !segments.empty() << " causal=" << causal);
   CHECK(rel_err(pr.out, out) <= 1e-5);
   CHECK(rel_err(pr.lse, lse) <= 1e-5);
   CHECK(rel_err(pr.dq, dq) <= 1e-5);
@@ -223,6 +226,22 @@ TEST_CASE("attention forward and backward match the reference on odd shapes", "[
     check_against_reference({1, 130, 2, 1, 16}, seg, 16);
   }
   SECTION("T = 1") { check_against_reference({3, 1, 2, 2, 4}, {}, 17); }
+}
+
+TEST_CASE("bidirectional attention (embedders) matches the reference, with padding as a segment", "[ops][attention]") {
+  SECTION("GQA B=2 T=37 H=6 Hkv=2 hd=16") { check_against_reference({2, 37, 6, 2, 16}, {}, 30, false); }
+  SECTION("T = 130 spans three tiles") { check_against_reference({1, 130, 4, 2, 32}, {}, 31, false); }
+  SECTION("right padding: real tokens segment 0, padding segment 1") {
+    std::vector<std::int32_t> seg;
+    for (std::int64_t b = 0; b < 2; ++b)
+      for (std::int64_t t = 0; t < 75; ++t) seg.push_back(t < (b ? 70 : 9) ? 0 : 1);
+    check_against_reference({2, 75, 4, 1, 8}, seg, 32, false);
+  }
+  SECTION("left padding and non-contiguous segments across tiles") {
+    std::vector<std::int32_t> seg;
+    for (std::int64_t t = 0; t < 130; ++t) seg.push_back(t < 50 ? 1 : static_cast<std::int32_t>((t / 9) % 2));
+    check_against_reference({1, 130, 2, 2, 16}, seg, 33, false);
+  }
 }
 
 TEST_CASE("attention reference backward agrees with finite differences, and so does the kernel", "[ops][attention]") {

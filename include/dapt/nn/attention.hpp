@@ -1,6 +1,6 @@
 /// @file attention.hpp
 /// @brief `Attention`, LLaMA's self-attention: q/k/v projections, rotary position embedding, causal
-/// grouped-query attention (any ratio of heads to KV heads) and the output projection, under the
+/// (or, for an embedder, bidirectional) grouped-query attention (any ratio of heads to KV heads) and the output projection, under the
 /// Hugging Face names (`q_proj`, `k_proj`, `v_proj`, `o_proj`). A `Sequence` gives the positions
 /// and, for packed training sequences, the document (segment) ids: attention is then
 /// block-diagonal by document, and positions normally restart at 0 in each document. The
@@ -74,6 +74,11 @@ class Attention {
   /// The rotary table, shared by all layers of a model (owned by the model).
   void set_rope(const ops::RopeTable* rope) noexcept { rope_ = rope; }
 
+  /// Causal (a language model, the default) or bidirectional (an embedder: every token sees the
+  /// whole sequence, or its segment). The KV-cache path is always causal.
+  void set_causal(bool causal) noexcept { causal_ = causal; }
+  bool causal() const noexcept { return causal_; }
+
   void init(Rng& rng, float std) requires std::is_same_v<Device, Cpu> {
     q_.init(rng, std);
     k_.init(rng, std);
@@ -101,7 +106,7 @@ class Attention {
     ops::rope_forward(k4_, seq.positions, *rope_);
     att_ = att_buf_.view({b, t, heads_, head_dim_});
     lse_ = lse_buf_.view({b, heads_, t});
-    ops::attention_forward(q4_, k4_, v4_, seq.segment_ids, att_, lse_, scale_);
+    ops::attention_forward(q4_, k4_, v4_, seq.segment_ids, att_, lse_, scale_, causal_);
     return o_.forward(att_.reshape({b, t, heads_ * head_dim_}));
   }
 
@@ -117,7 +122,7 @@ class Attention {
     TensorView<Device> datt = datt_.view({b, t, heads_, head_dim_});
     o_.backward(dy, datt.reshape({b, t, heads_ * head_dim_}), false);
     TensorView<Device> dq = dq_.view(q4_.shape()), dk = dk_.view(k4_.shape()), dv = dv_.view(v4_.shape());
-    ops::attention_backward(q4_, k4_, v4_, seq_.segment_ids, att_, lse_, datt, dq, dk, dv, scale_);
+    ops::attention_backward(q4_, k4_, v4_, seq_.segment_ids, att_, lse_, datt, dq, dk, dv, scale_, causal_);
     ops::rope_backward(dq, seq_.positions, *rope_);
     ops::rope_backward(dk, seq_.positions, *rope_);
     q_.backward(dq.reshape({b, t, heads_ * head_dim_}), dx, accumulate);
@@ -178,6 +183,7 @@ class Attention {
   std::int64_t heads_ = 0, kv_heads_ = 0, head_dim_ = 0;
   Linear<Device> q_, k_, v_, o_;
   float scale_ = 1.0f;
+  bool causal_ = true;
   const ops::RopeTable* rope_ = nullptr;
   Sequence<Device> seq_;
   TensorView<Device> q4_, k4_, v4_, att_, lse_;

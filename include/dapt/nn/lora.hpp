@@ -94,11 +94,16 @@ void visit_linears(DecoderBlock<Device>& b, const LinearVisitor<Device>& fn, con
   visit_linears(b.self_attn(), fn, prefix + "self_attn.");
   visit_linears(b.mlp(), fn, prefix + "mlp.");
 }
+/// The decoder blocks' seven projections per layer, as `prefix` + "layers.<i>.".
+template <class Device>
+void visit_linears(LlamaTrunk<Device>& t, const LinearVisitor<Device>& fn, const std::string& prefix) {
+  for (std::int64_t i = 0; i < t.num_layers(); ++i)
+    visit_linears(t.layer(i), fn, prefix + "layers." + std::to_string(i) + ".");
+}
 /// The decoder blocks' seven projections per layer. Not the head (see the file comment).
 template <class Device>
 void visit_linears(Llama<Device>& m, const LinearVisitor<Device>& fn) {
-  for (std::int64_t i = 0; i < m.config().num_hidden_layers; ++i)
-    visit_linears(m.layer(i), fn, "model.layers." + std::to_string(i) + ".");
+  visit_linears(m.trunk(), fn, "model.");
 }
 
 /// The visitor of `visit_lora_adapters`: (module name, the layer, its adapter).

@@ -1,7 +1,7 @@
 /// @file attention.hpp
-/// @brief Causal grouped-query attention on any device: training forward (with an optional
-/// block-diagonal document mask for packed sequences) and backward, and inference against a KV
-/// cache. Query head h uses kv head h / (H / Hkv). The facades check dtypes, shapes and
+/// @brief Grouped-query attention on any device: training forward (causal, or bidirectional for
+/// embedders; with an optional block-diagonal document mask for packed sequences or padding) and
+/// backward, and causal inference against a KV cache. Query head h uses kv head h / (H / Hkv). The facades check dtypes, shapes and
 /// aliasing once, with messages that name the argument and both shapes, then call
 /// `backend::AttentionKernels<Device>`. The kernels are tiled (FlashAttention-2): memory is
 /// O(tile^2) per thread, never O(T^2).
@@ -81,18 +81,20 @@ void check_attention_segments(const char* fn, const TensorView<Device>& seg, con
 
 }  // namespace detail
 
-/// Causal attention forward.
+/// Attention forward.
 ///   q           (B, T, H, hd)    F32
 ///   k, v        (B, T, Hkv, hd)  F32, H % Hkv == 0
-///   segment_ids (B, T) I32, or an empty view: query i sees key j iff j <= i and, when given,
-///               segment_ids[b, j] == segment_ids[b, i] (documents packed into one row)
+///   segment_ids (B, T) I32, or an empty view: query i sees key j iff j <= i (when `causal`)
+///               and, when given, segment_ids[b, j] == segment_ids[b, i] (documents packed into
+///               one row; padding as its own segment)
 ///   out         (B, T, H, hd)    F32, written
 ///   lse         (B, H, T)        F32, written: log-sum-exp of each query's scaled scores (for backward)
 ///   scale       usually 1 / sqrt(hd)
+///   causal      false: every query sees every key of its segment (bidirectional encoder)
 template <class Device>
 void attention_forward(const TensorView<Device>& q, const TensorView<Device>& k, const TensorView<Device>& v,
                        const TensorView<Device>& segment_ids, const TensorView<Device>& out,
-                       const TensorView<Device>& lse, float scale) {
+                       const TensorView<Device>& lse, float scale, bool causal = true) {
   constexpr const char* fn = "attention_forward";
   detail::check_attention_query(fn, q);
   const std::int64_t B = q.dim(0), T = q.dim(1), H = q.dim(2), hd = q.dim(3);
@@ -111,17 +113,18 @@ void attention_forward(const TensorView<Device>& q, const TensorView<Device>& k,
   backend::AttentionKernels<Device>::forward(
       q.template data<const float>(), k.template data<const float>(), v.template data<const float>(),
       segment_ids.raw() ? segment_ids.template data<const std::int32_t>() : nullptr, out.template data<float>(),
-      lse.template data<float>(), B, T, H, Hkv, hd, scale);
+      lse.template data<float>(), B, T, H, Hkv, hd, scale, causal);
 }
 
-/// Gradients of attention_forward. q, k, v, segment_ids, scale as given to forward; out (B, T, H, hd)
+/// Gradients of attention_forward. q, k, v, segment_ids, scale, causal as given to forward; out (B, T, H, hd)
 /// and lse (B, H, T) as it wrote them; dout (B, T, H, hd). Writes (does not add) dq (B, T, H, hd)
 /// and dk, dv (B, T, Hkv, hd).
 template <class Device>
 void attention_backward(const TensorView<Device>& q, const TensorView<Device>& k, const TensorView<Device>& v,
                         const TensorView<Device>& segment_ids, const TensorView<Device>& out,
                         const TensorView<Device>& lse, const TensorView<Device>& dout, const TensorView<Device>& dq,
-                        const TensorView<Device>& dk, const TensorView<Device>& dv, float scale) {
+                        const TensorView<Device>& dk, const TensorView<Device>& dv, float scale,
+                        bool causal = true) {
   constexpr const char* fn = "attention_backward";
   detail::check_attention_query(fn, q);
   const std::int64_t B = q.dim(0), T = q.dim(1), H = q.dim(2), hd = q.dim(3);
@@ -150,7 +153,7 @@ void attention_backward(const TensorView<Device>& q, const TensorView<Device>& k
       q.template data<const float>(), k.template data<const float>(), v.template data<const float>(),
       segment_ids.raw() ? segment_ids.template data<const std::int32_t>() : nullptr, out.template data<const float>(),
       lse.template data<const float>(), dout.template data<const float>(), dq.template data<float>(),
-      dk.template data<float>(), dv.template data<float>(), B, T, H, Hkv, hd, scale);
+      dk.template data<float>(), dv.template data<float>(), B, T, H, Hkv, hd, scale, causal);
 }
 
 /// Attention of Tq new tokens per batch row against a KV cache (inference; no lse).

@@ -1,5 +1,5 @@
 /// @file attention.hpp
-/// @brief CPU causal grouped-query attention, tiled in the manner of FlashAttention-2: scores are
+/// @brief CPU grouped-query attention (causal, or bidirectional for embedders), tiled in the manner of FlashAttention-2: scores are
 /// computed one (64 queries x 64 keys) tile at a time with an online softmax, so no (T, T) matrix
 /// ever exists and each task's scratch is two score tiles on its stack. Forward keeps the
 /// log-sum-exp of every query row; backward recomputes the probabilities from it, tile by tile,
@@ -47,7 +47,7 @@ inline constexpr std::int64_t kMaxKeyTile = 512;
 inline constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 /// Up to kTileQ consecutive query tokens of one head. Row i sits at absolute position pos0 + i
-/// and sees keys [0, pos0 + i].
+/// and sees keys [0, pos0 + i] (causal) or all keys of the KeySet (bidirectional).
 struct QueryBlock {
   const float* q;          // (nq, hd) rows at q + i * q_stride
   std::int64_t q_stride;
@@ -56,6 +56,7 @@ struct QueryBlock {
   float* lse;              // (nq) or null
   std::int64_t nq;
   std::int64_t pos0;
+  bool causal = true;
 };
 
 /// The keys and values of one (batch row, kv head): key j at k + j * stride.
@@ -64,6 +65,7 @@ struct KeySet {
   const float* v;
   std::int64_t stride;
   const std::int32_t* seg;  // (keys) document ids, or null; a query at position p has id seg[p]
+  std::int64_t count = 0;   // keys in the set (what a bidirectional query sees)
 };
 
 /// Smallest and largest of seg[begin, begin + n).
@@ -79,13 +81,14 @@ inline void seg_range(const std::int32_t* seg, std::int64_t begin, std::int64_t 
 }
 
 /// Sets to -inf the scores S (nq, nk) of keys [k0, k0 + nk) a row may not see: after its
-/// position, or (with `seg`) in another document.
+/// position (when causal), or (with `seg`) in another document.
 inline void mask_tile(float* s, std::int64_t nq, std::int64_t nk, std::int64_t k0, std::int64_t pos0,
-                      const std::int32_t* seg) {
+                      const std::int32_t* seg, bool causal) {
   for (std::int64_t i = 0; i < nq; ++i) {
     float* row = s + i * nk;
     const std::int64_t pos = pos0 + i;
-    const std::int64_t visible = std::clamp<std::int64_t>(pos - k0 + 1, 0, nk);  // keys [0, visible) are causal
+    // keys [0, visible) pass the causal test
+    const std::int64_t visible = causal ? std::clamp<std::int64_t>(pos - k0 + 1, 0, nk) : nk;
     if (seg) {
       const std::int32_t qs = seg[pos];
       for (std::int64_t j = 0; j < visible; ++j)
@@ -99,7 +102,7 @@ inline void mask_tile(float* s, std::int64_t nq, std::int64_t nk, std::int64_t k
 /// any of them (different documents), and sets `need_mask` when some (row, key) pair is masked.
 inline bool plan_tile(const QueryBlock& qb, const KeySet& ks, std::int64_t k0, std::int64_t nk, std::int32_t qseg_lo,
                       std::int32_t qseg_hi, bool& need_mask) {
-  need_mask = k0 + nk - 1 > qb.pos0;  // a key after the first row's position
+  need_mask = qb.causal && k0 + nk - 1 > qb.pos0;  // a key after the first row's position
   if (ks.seg) {
     std::int32_t lo, hi;
     seg_range(ks.seg, k0, nk, lo, hi);
@@ -109,8 +112,8 @@ inline bool plan_tile(const QueryBlock& qb, const KeySet& ks, std::int64_t k0, s
   return true;
 }
 
-/// Online-softmax attention of one query block over keys [0, last row position], kTileK keys at
-/// a time: writes out (and lse when non-null).
+/// Online-softmax attention of one query block over keys [0, last row position] (causal) or all
+/// ks.count keys, kTileK keys at a time: writes out (and lse when non-null).
 inline void forward_block(const QueryBlock& qb, const KeySet& ks, std::int64_t hd, float scale) {
   alignas(64) float s_buf[kScoreCapacity];  // (nq, kTileK) scores, then probabilities
   float m[kTileQ], l[kTileQ];                // running row max and row sum
@@ -122,7 +125,7 @@ inline void forward_block(const QueryBlock& qb, const KeySet& ks, std::int64_t h
   std::fill(l, l + nq, 0.0f);
   std::int32_t qseg_lo = 0, qseg_hi = 0;
   if (ks.seg) seg_range(ks.seg, qb.pos0, nq, qseg_lo, qseg_hi);
-  const std::int64_t n_keys = qb.pos0 + nq;
+  const std::int64_t n_keys = qb.causal ? qb.pos0 + nq : ks.count;
   for (std::int64_t k0 = 0; k0 < n_keys; k0 += kTileK) {
     const std::int64_t nk = std::min(kTileK, n_keys - k0);
     bool need_mask = false;
@@ -131,7 +134,7 @@ inline void forward_block(const QueryBlock& qb, const KeySet& ks, std::int64_t h
     ConstRows V(ks.v + k0 * ks.stride, nk, hd, Eigen::OuterStride<>(ks.stride));
     Tile S(s_buf, nq, nk);
     S.noalias() = (scale * Q) * K.transpose();
-    if (need_mask) mask_tile(s_buf, nq, nk, k0, qb.pos0, ks.seg);
+    if (need_mask) mask_tile(s_buf, nq, nk, k0, qb.pos0, ks.seg, qb.causal);
     for (std::int64_t i = 0; i < nq; ++i) {
       Eigen::Map<Eigen::ArrayXf> row(s_buf + i * nk, nk);
       const float m_new = std::max(m[i], row.maxCoeff());
@@ -149,7 +152,7 @@ inline void forward_block(const QueryBlock& qb, const KeySet& ks, std::int64_t h
     if (l[i] > 0.0f) {
       O.row(i) *= 1.0f / l[i];
       if (qb.lse) qb.lse[i] = m[i] + std::log(l[i]);
-    } else {  // every key masked: cannot happen causally (a query sees itself); defined anyway
+    } else {  // every key masked: cannot happen (a query sees itself); defined anyway
       O.row(i).setZero();
       if (qb.lse) qb.lse[i] = kNegInf;
     }
@@ -199,12 +202,12 @@ inline std::int64_t balanced_tile(std::int64_t r, std::int64_t n) { return (r & 
 
 template <>
 struct AttentionKernels<Cpu> {
-  /// Causal GQA forward. q (B, T, H, hd); k, v (B, T, Hkv, hd); segment_ids (B, T) or null
-  /// (query i sees key j iff j <= i and, when given, seg[j] == seg[i]); out (B, T, H, hd) and
-  /// lse (B, H, T) written. Query head h reads kv head h / (H / Hkv).
+  /// GQA forward. q (B, T, H, hd); k, v (B, T, Hkv, hd); segment_ids (B, T) or null (query i
+  /// sees key j iff j <= i when causal, and, when given, seg[j] == seg[i]); out (B, T, H, hd)
+  /// and lse (B, H, T) written. Query head h reads kv head h / (H / Hkv).
   static void forward(const float* q, const float* k, const float* v, const std::int32_t* segment_ids, float* out,
                       float* lse, std::int64_t B, std::int64_t T, std::int64_t H, std::int64_t Hkv,
-                      std::int64_t hd, float scale) {
+                      std::int64_t hd, float scale, bool causal = true) {
     using namespace detail::attn;
     if (B == 0 || T == 0 || H == 0) return;
     const std::int64_t group = H / Hkv;
@@ -214,9 +217,9 @@ struct AttentionKernels<Cpu> {
       const std::int64_t q0 = balanced_tile(task % n_tiles, n_tiles) * kTileQ;
       const std::int64_t row = (b * T + q0) * H + h;
       QueryBlock qb{q + row * hd, H * hd, out + row * hd, H * hd, lse + bh * T + q0,
-                    std::min(kTileQ, T - q0), q0};
+                    std::min(kTileQ, T - q0), q0, causal};
       KeySet ks{k + (b * T * Hkv + h / group) * hd, v + (b * T * Hkv + h / group) * hd, Hkv * hd,
-                segment_ids ? segment_ids + b * T : nullptr};
+                segment_ids ? segment_ids + b * T : nullptr, T};
       forward_block(qb, ks, hd, scale);
     });
   }
@@ -226,7 +229,7 @@ struct AttentionKernels<Cpu> {
   static void backward(const float* q, const float* k, const float* v, const std::int32_t* segment_ids,
                        const float* out, const float* lse, const float* dout, float* dq, float* dk, float* dv,
                        std::int64_t B, std::int64_t T, std::int64_t H, std::int64_t Hkv, std::int64_t hd,
-                       float scale) {
+                       float scale, bool causal = true) {
     using namespace detail::attn;
     if (B == 0 || T == 0 || H == 0) return;
     const std::int64_t group = H / Hkv;
@@ -248,13 +251,14 @@ struct AttentionKernels<Cpu> {
         Rows DV(dv + krow * hd, nk, hd, Eigen::OuterStride<>(ks));
         DK.setZero();
         DV.setZero();
-        const KeySet keys{k, v, ks, seg};
+        const KeySet keys{k, v, ks, seg, T};
         for (std::int64_t g = 0; g < group; ++g) {
           const std::int64_t h = h0 + g;
-          for (std::int64_t q0 = k0 / kTileQ * kTileQ; q0 < T; q0 += kTileQ) {
+          // Causally, query tiles before the key tile see none of its keys.
+          for (std::int64_t q0 = causal ? k0 / kTileQ * kTileQ : 0; q0 < T; q0 += kTileQ) {
             const std::int64_t nq = std::min(kTileQ, T - q0);
             const std::int64_t qrow = (b * T + q0) * H + h;
-            const QueryBlock qb{q + qrow * hd, qs, nullptr, qs, nullptr, nq, q0};
+            const QueryBlock qb{q + qrow * hd, qs, nullptr, qs, nullptr, nq, q0, causal};
             std::int32_t qseg_lo = 0, qseg_hi = 0;
             if (seg) seg_range(seg, q0, nq, qseg_lo, qseg_hi);
             bool need_mask = false;
@@ -265,7 +269,7 @@ struct AttentionKernels<Cpu> {
             Rows dQ(dq + qrow * hd, nq, hd, Eigen::OuterStride<>(qs));
             Tile P(p_buf, nq, nk), dS(ds_buf, nq, nk);
             P.noalias() = (scale * Q) * K.transpose();
-            if (need_mask) mask_tile(p_buf, nq, nk, k0, q0, seg);
+            if (need_mask) mask_tile(p_buf, nq, nk, k0, q0, seg, causal);
             const float* lse_row = lse + (b * H + h) * T + q0;
             for (std::int64_t i = 0; i < nq; ++i) {
               // lse = -inf marks a row with no visible key; +inf then zeroes its probabilities.
@@ -311,7 +315,7 @@ struct AttentionKernels<Cpu> {
       parallel_for(0, B * Hkv * chunks, [&](std::int64_t task) {
         const std::int64_t b = task / (Hkv * chunks), kvh = task / chunks % Hkv, c = task % chunks;
         const std::int64_t h = kvh * group + c * kTileQ, nq = std::min(kTileQ, group - c * kTileQ);
-        const KeySet keys{k_cache + (b * S * Hkv + kvh) * hd, v_cache + (b * S * Hkv + kvh) * hd, ks, nullptr};
+        const KeySet keys{k_cache + (b * S * Hkv + kvh) * hd, v_cache + (b * S * Hkv + kvh) * hd, ks, nullptr, S};
         decode_block(q + (b * H + h) * hd, keys, past[b] + 1, out + (b * H + h) * hd, nq, hd, scale);
       });
       return;
@@ -324,7 +328,7 @@ struct AttentionKernels<Cpu> {
       const QueryBlock qb{q + row * hd, H * hd, out + row * hd, H * hd, nullptr, std::min(kTileQ, Tq - q0),
                           past[b] + q0};
       const KeySet keys{k_cache + (b * S * Hkv + h / group) * hd, v_cache + (b * S * Hkv + h / group) * hd, ks,
-                        nullptr};
+                        nullptr, S};
       forward_block(qb, keys, hd, scale);
     });
   }
