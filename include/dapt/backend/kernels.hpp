@@ -12,9 +12,10 @@ template <class Device> struct MatmulKernels;      ///< linear forward/backward 
 template <class Device> struct EmbeddingKernels;   ///< row gather and scatter-add
 template <class Device> struct NormKernels;        ///< RMSNorm, fused with the residual add
 template <class Device> struct RopeKernels;        ///< rotary position embedding
-template <class Device> struct AttentionKernels;   ///< causal GQA attention, training and cached
+template <class Device> struct AttentionKernels;   ///< GQA attention (causal or not), training and cached
 template <class Device> struct ActivationKernels;  ///< SwiGLU
 template <class Device> struct LossKernels;        ///< softmax cross-entropy
 template <class Device> struct OptimKernels;       ///< AdamW, gradient norms, clipping
+template <class Device> struct PoolingKernels;     ///< sequence pooling + L2 normalisation (embedders)
 
 }  // namespace dapt::backend

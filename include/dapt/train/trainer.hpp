@@ -163,11 +163,11 @@ struct TrainerOptions {
 /// What one optimizer step did (passed to `on_step`, and logged).
 struct StepInfo {
   std::int64_t step = 0;             ///< steps completed, this one included (1-based)
-  double loss = 0;                   ///< mean loss over the window's scored tokens (NaN when non-finite)
+  double loss = 0;                   ///< mean loss over the window's scored tokens or examples (NaN when non-finite)
   double lr = 0;
   double grad_norm = 0;              ///< before clipping
-  std::int64_t tokens = 0;           ///< scored tokens of the window
-  std::int64_t tokens_processed = 0; ///< all tokens of the window (micro_batch * grad_accum * seq_len)
+  std::int64_t tokens = 0;           ///< scored tokens of the window (examples, for data that counts examples)
+  std::int64_t tokens_processed = 0; ///< all token slots of the window (rows * seq_len, padding included)
   double step_seconds = 0;
   double tokens_per_s = 0;           ///< tokens_processed / step_seconds
   double mfu = 0;                    ///< 0 when peak_flops is 0
@@ -199,13 +199,20 @@ namespace detail {
 
 /// A data source as the trainer sees it: anything with `next_batch(ids, labels, segment_ids)`,
 /// `state()` / `set_state(DataState)` and optionally `fill_validation(first, ids, labels, segs)`.
+/// Data whose examples span several rows (a contrastive example: query, positive, negatives)
+/// says so with `rows_per_example()`: the batches then hold micro_batch * rows_per_example rows.
+/// Data may also say how many units (tokens, examples) a batch scores with
+/// `count_scored(labels)`: the window's loss is the mean over them (default: tokens scored under
+/// the Hugging Face shift).
 struct TrainerData {
   std::function<void(const TensorView<Cpu>&, const TensorView<Cpu>&, const TensorView<Cpu>&)> next_batch;
   std::function<DataState()> state;
   std::function<void(const DataState&)> set_state;
   std::function<std::int64_t(std::int64_t, const TensorView<Cpu>&, const TensorView<Cpu>&, const TensorView<Cpu>&)>
       fill_validation;  // empty: no validation
+  std::function<std::int64_t(const TensorView<Cpu>&)> count_scored;
   std::int64_t seq_len = 0;
+  std::int64_t rows_per_example = 1;
 };
 
 template <class Data>
@@ -229,12 +236,19 @@ TrainerData make_trainer_data(Data& data, std::int64_t seq_len) {
   }
   DAPT_CHECK(seq_len > 0, "Trainer: TrainerOptions::seq_len is 0 and the data does not say its row length");
   d.seq_len = seq_len;
+  if constexpr (requires(const Data& c) { { c.rows_per_example() } -> std::convertible_to<std::int64_t>; }) {
+    d.rows_per_example = data.rows_per_example();
+    DAPT_CHECK(d.rows_per_example >= 1, "Trainer: the data's rows_per_example must be >= 1, got ", d.rows_per_example);
+  }
+  if constexpr (requires(const Data& c, const TensorView<Cpu>& v) { { c.count_scored(v) } -> std::convertible_to<std::int64_t>; }) {
+    d.count_scored = [&data](const TensorView<Cpu>& labels) { return data.count_scored(labels); };
+  }
   return d;
 }
 
 /// Scored tokens of a (B, T) label tensor under the Hugging Face shift: position t is scored
 /// against labels[t + 1], so column 0 never counts.
-inline std::int64_t count_scored(const TensorView<Cpu>& labels) {
+inline std::int64_t count_scored_tokens(const TensorView<Cpu>& labels) {
   const std::int64_t b = labels.dim(0), t = labels.dim(1);
   const auto* l = labels.data<const std::int32_t>();
   std::int64_t n = 0;
@@ -397,7 +411,8 @@ class Trainer {
                   "Trainer: recompute_activations is set but the model has no set_recompute");
       }
     }
-    const std::int64_t b = options_.micro_batch, t = data_.seq_len;
+    if (!data_.count_scored) data_.count_scored = detail::count_scored_tokens;
+    const std::int64_t b = options_.micro_batch * data_.rows_per_example, t = data_.seq_len;
     for (std::int64_t i = 0; i < options_.grad_accum; ++i) {
       ids_.push_back(Tensor<Cpu>::empty({b, t}, DType::kI32));
       labels_.push_back(Tensor<Cpu>::empty({b, t}, DType::kI32));
@@ -481,10 +496,10 @@ class Trainer {
     std::int64_t window = 0;
     for (std::size_t i = 0; i < ids_.size(); ++i) {
       data_.next_batch(ids_[i].view(), labels_[i].view(), segs_[i].view());
-      window += detail::count_scored(labels_[i].view());
+      window += data_.count_scored(labels_[i].view());
     }
     info.tokens = window;
-    info.tokens_processed = options_.micro_batch * options_.grad_accum * data_.seq_len;
+    info.tokens_processed = options_.micro_batch * data_.rows_per_example * options_.grad_accum * data_.seq_len;
     optimizer_.zero_grad(model_);
     nn::LossOptions lo;
     lo.normalizer = static_cast<double>(std::max<std::int64_t>(window, 1));
@@ -536,11 +551,11 @@ class Trainer {
   /// the data has no validation rows. Logged as an "eval" line.
   std::optional<EvalInfo> evaluate() {
     if (!data_.fill_validation) return std::nullopt;
-    const std::int64_t b = options_.micro_batch, t = data_.seq_len;
+    const std::int64_t b = options_.micro_batch, t = data_.seq_len, rows = b * data_.rows_per_example;
     if (!eval_ids_.defined()) {
-      eval_ids_ = Tensor<Cpu>::empty({b, t}, DType::kI32);
-      eval_labels_ = Tensor<Cpu>::empty({b, t}, DType::kI32);
-      eval_segs_ = Tensor<Cpu>::empty({b, t}, DType::kI32);
+      eval_ids_ = Tensor<Cpu>::empty({rows, t}, DType::kI32);
+      eval_labels_ = Tensor<Cpu>::empty({rows, t}, DType::kI32);
+      eval_segs_ = Tensor<Cpu>::empty({rows, t}, DType::kI32);
     }
     EvalInfo ev;
     ev.step = step_;

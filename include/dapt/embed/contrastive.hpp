@@ -1,0 +1,305 @@
+/// @file contrastive.hpp
+/// @brief Contrastive training of an `Embedder`, as E5 and ChipNeMo's retriever did it: the
+/// InfoNCE loss over query and passage embeddings with in-batch negatives and hard negatives
+/// (temperature 0.01 by default, optionally learned), duplicate-aware (a passage whose tokens
+/// equal a query's positive is never that query's negative) and optionally symmetric; and
+/// `ContrastiveModel`, which makes an embedder trainable by `train::Trainer` (Full or Lora), with
+/// GradCache-style chunking so that a large batch of in-batch negatives fits in bounded memory.
+///
+/// GradCache (Gao et al. 2021): embed the batch chunk by chunk without keeping activations, take
+/// the loss and its gradient with respect to every embedding, then re-run each chunk's forward
+/// and back-propagate that chunk's embedding gradients. The gradients equal those of one forward
+/// and backward over the whole batch (up to float rounding), for one more forward pass;
+/// activations are those of one chunk. LoRA dropout masks are replayed: a chunk uses the same
+/// adapter generation in both passes.
+///
+/// Batches reach `ContrastiveModel::forward_backward(ids, labels, options)` in the Trainer's
+/// (rows, T) form, `rows_per_example` = 2 + hard_negatives rows per example, laid out as
+/// [B queries][B positives][B * k hard negatives, query-major]; `labels[r, t] >= 0` marks a real
+/// token and a negative label padding (embed/contrastive_data.hpp writes them). An example whose
+/// query row is all padding is absent (a short last batch); a negative row that is all padding
+/// is a missing negative.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "dapt/core/error.hpp"
+#include "dapt/core/tensor.hpp"
+#include "dapt/embed/embedder.hpp"
+#include "dapt/nn/layer.hpp"
+#include "dapt/nn/llama.hpp"
+#include "dapt/nn/lora.hpp"
+
+namespace dapt::embed {
+
+/// The loss of one InfoNCE call.
+struct InfoNceResult {
+  double sum = 0;             ///< summed over queries (the symmetric loss averages both directions)
+  std::int64_t count = 0;     ///< queries
+  std::int64_t correct = 0;   ///< queries whose positive scored highest among their candidates
+  double loss() const noexcept { return count ? sum / static_cast<double>(count) : 0.0; }
+};
+
+/// InfoNCE over embeddings (host tensors):
+///   q     (B, C): query embeddings;
+///   p     (P, C), P >= B: passage embeddings, row i < B the positive of query i, every row a
+///         candidate for every query (in-batch and hard negatives);
+///   keys  (P): a content key per passage (e.g. a hash of its tokens); passage j != i with
+///         keys[j] == keys[i] is not a candidate of query i (it is its positive, duplicated);
+///   scale the logit scale 1 / temperature.
+/// loss_i = logsumexp_j (scale q_i.p_j) - scale q_i.p_i over i's candidates. `symmetric` adds the
+/// passage-to-query direction over the positives (candidates: the B queries, minus those whose
+/// positive has the same key) and averages the two. With `dq`/`dp` given ((B, C), (P, C)), writes
+/// grad_scale * d(sum)/d(q, p) and, when `dlog_scale` is non-null, adds grad_scale *
+/// d(sum)/d(log scale) to it.
+inline InfoNceResult info_nce(const TensorView<Cpu>& q, const TensorView<Cpu>& p, std::span<const std::int64_t> keys,
+                              double scale, bool symmetric, double grad_scale = 1.0, const TensorView<Cpu>& dq = {},
+                              const TensorView<Cpu>& dp = {}, double* dlog_scale = nullptr) {
+  DAPT_CHECK_AS(kShape, q.rank() == 2 && p.rank() == 2 && q.dim(1) == p.dim(1) && p.dim(0) >= q.dim(0),
+                "info_nce: q (B, C) and p (P >= B, C) expected, got ", q.shape().str(), " and ", p.shape().str());
+  DAPT_CHECK_AS(kDtype, q.dtype() == DType::kF32 && p.dtype() == DType::kF32, "info_nce: q and p must be F32");
+  DAPT_CHECK_AS(kShape, static_cast<std::int64_t>(keys.size()) == p.dim(0), "info_nce: ", keys.size(),
+                " keys for ", p.dim(0), " passages");
+  DAPT_CHECK_AS(kNumeric, std::isfinite(scale) && scale > 0, "info_nce: the logit scale must be finite and > 0, got ", scale);
+  const std::int64_t B = q.dim(0), P = p.dim(0), C = q.dim(1);
+  const bool grads = dq.raw() != nullptr;
+  if (grads)
+    DAPT_CHECK_AS(kShape, dq.shape() == q.shape() && dp.shape() == p.shape(), "info_nce: dq ", dq.shape().str(), " and dp ",
+                  dp.shape().str(), " must match q ", q.shape().str(), " and p ", p.shape().str());
+  using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using DMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::Map<const RowMatrix> Q(q.data<const float>(), B, C), Pm(p.data<const float>(), P, C);
+  const DMatrix logits = (scale * (Q * Pm.transpose()).cast<double>()).eval();  // (B, P)
+  DMatrix g = DMatrix::Zero(B, P);  // d(sum) / d logits
+  InfoNceResult r;
+  r.count = B;
+  const double w = symmetric ? 0.5 : 1.0;
+  // Query -> passages.
+  for (std::int64_t i = 0; i < B; ++i) {
+    double mx = -INFINITY;
+    for (std::int64_t j = 0; j < P; ++j)
+      if (j == i || keys[static_cast<std::size_t>(j)] != keys[static_cast<std::size_t>(i)]) mx = std::max(mx, logits(i, j));
+    double z = 0;
+    bool best = true;
+    for (std::int64_t j = 0; j < P; ++j) {
+      if (j != i && keys[static_cast<std::size_t>(j)] == keys[static_cast<std::size_t>(i)]) continue;
+      z += std::exp(logits(i, j) - mx);
+      if (j != i && logits(i, j) >= logits(i, i)) best = false;
+    }
+    r.correct += best;
+    r.sum += w * (mx + std::log(z) - logits(i, i));
+    for (std::int64_t j = 0; j < P; ++j) {
+      if (j != i && keys[static_cast<std::size_t>(j)] == keys[static_cast<std::size_t>(i)]) continue;
+      g(i, j) += w * std::exp(logits(i, j) - mx) / z;
+    }
+    g(i, i) -= w;
+  }
+  // Positive passage -> queries.
+  if (symmetric) {
+    for (std::int64_t i = 0; i < B; ++i) {
+      auto candidate = [&](std::int64_t j) { return j == i || keys[static_cast<std::size_t>(j)] != keys[static_cast<std::size_t>(i)]; };
+      double mx = -INFINITY;
+      for (std::int64_t j = 0; j < B; ++j)
+        if (candidate(j)) mx = std::max(mx, logits(j, i));
+      double z = 0;
+      for (std::int64_t j = 0; j < B; ++j)
+        if (candidate(j)) z += std::exp(logits(j, i) - mx);
+      r.sum += w * (mx + std::log(z) - logits(i, i));
+      for (std::int64_t j = 0; j < B; ++j)
+        if (candidate(j)) g(j, i) += w * std::exp(logits(j, i) - mx) / z;
+      g(i, i) -= w;
+    }
+  }
+  if (grads) {
+    if (dlog_scale) *dlog_scale += grad_scale * (g.array() * logits.array()).sum();  // d logit / d log scale = logit
+    const RowMatrix ds = (g * (grad_scale * scale)).cast<float>();  // d / d (q . p)
+    Eigen::Map<RowMatrix>(dq.data<float>(), B, C).noalias() = ds * Pm;
+    Eigen::Map<RowMatrix>(dp.data<float>(), P, C).noalias() = ds.transpose() * Q;
+  }
+  return r;
+}
+
+/// FNV-1a of a token sequence: the content key of a passage.
+inline std::int64_t token_key(std::span<const std::int32_t> tokens) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (std::int32_t t : tokens) {
+    auto u = static_cast<std::uint32_t>(t);
+    for (int b = 0; b < 4; ++b) {
+      h ^= (u >> (8 * b)) & 0xffu;
+      h *= 1099511628211ull;
+    }
+  }
+  return static_cast<std::int64_t>(h);
+}
+
+struct ContrastiveOptions {
+  std::int64_t hard_negatives = 0;  ///< k hard-negative rows per example (the data's layout)
+  double temperature = 0.01;        ///< InfoNCE temperature (E5: 0.01)
+  bool learn_temperature = false;   ///< train log(1 / temperature) as parameter "logit_scale"
+  bool symmetric = false;           ///< add the passage -> query direction
+  /// GradCache chunk: rows embedded per forward/backward; 0 = the whole batch in one pass.
+  std::int64_t chunk_rows = 0;
+
+  void validate() const {
+    DAPT_CHECK(hard_negatives >= 0, "ContrastiveOptions: hard_negatives must be >= 0, got ", hard_negatives);
+    DAPT_CHECK(std::isfinite(temperature) && temperature > 0, "ContrastiveOptions: temperature must be > 0, got ", temperature);
+    DAPT_CHECK(chunk_rows >= 0, "ContrastiveOptions: chunk_rows must be >= 0, got ", chunk_rows);
+  }
+};
+
+/// An embedder with its contrastive loss, in the shape `train::Trainer` trains: parameters by
+/// `visit_parameters` (the embedder's, plus "logit_scale" when the temperature is learned) and a
+/// step by `forward_backward(ids, labels, options)`. Holds a reference to the embedder.
+class ContrastiveModel {
+ public:
+  ContrastiveModel(Embedder<Cpu>& embedder, ContrastiveOptions options) : e_(embedder), o_(options) {
+    o_.validate();
+    Tensor<Cpu> v = Tensor<Cpu>::empty({1}, DType::kF32);
+    v.data<float>()[0] = static_cast<float>(std::log(1.0 / o_.temperature));
+    logit_scale_ = nn::Param<Cpu>(std::move(v), o_.learn_temperature);
+    logit_scale_.decay = false;
+  }
+  ContrastiveModel(const ContrastiveModel&) = delete;
+  ContrastiveModel& operator=(const ContrastiveModel&) = delete;
+
+  Embedder<Cpu>& embedder() noexcept { return e_; }
+  const ContrastiveOptions& options() const noexcept { return o_; }
+  std::int64_t rows_per_example() const noexcept { return 2 + o_.hard_negatives; }
+  /// The current temperature (1 / exp(logit_scale)).
+  double temperature() const { return 1.0 / std::exp(static_cast<double>(logit_scale_.value().data<const float>()[0])); }
+  /// Accuracy (positive ranked first) of the last call.
+  double last_accuracy() const noexcept { return last_accuracy_; }
+
+  void visit_parameters(const nn::ParamVisitor<Cpu>& fn) {
+    e_.visit_parameters(fn);
+    if (o_.learn_temperature) fn("logit_scale", logit_scale_);
+  }
+  void set_recompute(const nn::RecomputeOptions& o) { e_.set_recompute(o); }
+
+  /// One step's loss and gradients (added) over a batch in the layout of the file comment.
+  /// `options.normalizer` (the Trainer passes the window's example count) divides the summed
+  /// loss's gradient; 0: this batch's example count. Returns tokens = examples.
+  nn::LossResult forward_backward(const TensorView<Cpu>& ids, const TensorView<Cpu>& labels,
+                                  const nn::LossOptions& options = {}) {
+    return run(ids, labels, options, true);
+  }
+  nn::LossResult forward_loss(const TensorView<Cpu>& ids, const TensorView<Cpu>& labels,
+                              const nn::LossOptions& options = {}) {
+    return run(ids, labels, options, false);
+  }
+
+ private:
+  nn::LossResult run(const TensorView<Cpu>& ids, const TensorView<Cpu>& labels, const nn::LossOptions& options,
+                     bool train) {
+    DAPT_CHECK_AS(kShape, ids.rank() == 2 && labels.shape() == ids.shape() && ids.dtype() == DType::kI32 &&
+                              labels.dtype() == DType::kI32,
+                  "ContrastiveModel: ids and labels must be I32 of one shape (rows, T), got ", ids.shape().str(), " and ",
+                  labels.shape().str());
+    const std::int64_t g = rows_per_example(), rows = ids.dim(0), t = ids.dim(1), c = e_.dim();
+    DAPT_CHECK_AS(kShape, rows % g == 0, "ContrastiveModel: ", rows, " rows are not a multiple of ", g,
+                  " (query, positive and ", o_.hard_negatives, " hard negatives per example)");
+    const std::int64_t b = rows / g;
+    const auto* lab = labels.data<const std::int32_t>();
+    auto real_len = [&](std::int64_t r) {
+      std::int64_t n = 0;
+      for (std::int64_t j = 0; j < t; ++j) n += lab[r * t + j] >= 0;
+      return n;
+    };
+    // Rows to embed: queries of present examples, then their positives, then present negatives.
+    order_.clear();
+    std::vector<std::int64_t> present;
+    for (std::int64_t i = 0; i < b; ++i)
+      if (real_len(i) > 0) present.push_back(i);
+    const auto nq = static_cast<std::int64_t>(present.size());
+    nn::LossResult res;
+    if (nq == 0) return res;
+    for (auto i : present) order_.push_back(i);
+    for (auto i : present) {
+      DAPT_CHECK(real_len(b + i) > 0, "ContrastiveModel: example ", i, " has a query but an empty positive row");
+      order_.push_back(b + i);
+    }
+    for (auto i : present)
+      for (std::int64_t s = 0; s < o_.hard_negatives; ++s)
+        if (real_len(2 * b + i * o_.hard_negatives + s) > 0) order_.push_back(2 * b + i * o_.hard_negatives + s);
+    const auto n = static_cast<std::int64_t>(order_.size());
+    // Gather ids and masks in that order; content keys of the passages.
+    TensorView<Cpu> gid = ids_.view({n, t}, DType::kI32), gmask = mask_.view({n, t}, DType::kI32);
+    std::vector<std::int64_t> keys(static_cast<std::size_t>(n - nq));
+    std::vector<std::int32_t> toks;
+    for (std::int64_t k = 0; k < n; ++k) {
+      const std::int64_t r = order_[static_cast<std::size_t>(k)];
+      toks.clear();
+      for (std::int64_t j = 0; j < t; ++j) {
+        const bool real = lab[r * t + j] >= 0;
+        gid.data<std::int32_t>()[k * t + j] = real ? ids.data<const std::int32_t>()[r * t + j] : 0;
+        gmask.data<std::int32_t>()[k * t + j] = real ? 1 : 0;
+        if (real) toks.push_back(ids.data<const std::int32_t>()[r * t + j]);
+      }
+      if (k >= nq) keys[static_cast<std::size_t>(k - nq)] = token_key(toks);
+    }
+    const std::int64_t chunk = o_.chunk_rows > 0 ? std::min(o_.chunk_rows, n) : n;
+    const std::int64_t chunks = (n + chunk - 1) / chunk;
+    TensorView<Cpu> emb = emb_.view({n, c}, DType::kF32);
+    // LoRA dropout: chunk k uses adapter generation g0 + k in both passes (see the file comment).
+    std::vector<nn::LoraAdapter<Cpu>*> adapters;
+    nn::visit_lora_adapters<Embedder<Cpu>, Cpu>(e_, [&](const std::string&, nn::Linear<Cpu>&, nn::LoraAdapter<Cpu>& a) {
+      adapters.push_back(&a);
+    });
+    const std::uint64_t g0 = adapters.empty() ? 0 : adapters.front()->generation();
+    auto set_gen = [&](std::uint64_t gen) {
+      for (auto* a : adapters) a->set_generation(gen);
+    };
+    auto forward_chunk = [&](std::int64_t k) {
+      const std::int64_t r0 = k * chunk, r1 = std::min(n, r0 + chunk);
+      set_gen(g0 + static_cast<std::uint64_t>(k));
+      return e_.forward(gid.slice(0, r0, r1), gmask.slice(0, r0, r1));
+    };
+    for (std::int64_t k = 0; k < chunks; ++k) {
+      const TensorView<Cpu> e = forward_chunk(k);
+      std::memcpy(emb.data<float>() + k * chunk * c, e.data<const float>(), static_cast<std::size_t>(e.numel()) * sizeof(float));
+    }
+    const double scale = std::exp(static_cast<double>(logit_scale_.value().data<const float>()[0]));
+    const double norm = options.normalizer > 0 ? options.normalizer : static_cast<double>(nq);
+    TensorView<Cpu> demb = demb_.view({n, c}, DType::kF32);
+    double dls = 0;
+    const InfoNceResult r =
+        train ? info_nce(emb.slice(0, 0, nq), emb.slice(0, nq, n), keys, scale, o_.symmetric, 1.0 / norm,
+                         demb.slice(0, 0, nq), demb.slice(0, nq, n), &dls)
+              : info_nce(emb.slice(0, 0, nq), emb.slice(0, nq, n), keys, scale, o_.symmetric);
+    last_accuracy_ = static_cast<double>(r.correct) / static_cast<double>(nq);
+    res.sum = r.sum;
+    res.tokens = nq;
+    res.loss = r.loss();
+    if (train) {
+      if (o_.learn_temperature && logit_scale_.trainable()) logit_scale_.grad().data<float>()[0] += static_cast<float>(dls);
+      for (std::int64_t k = 0; k < chunks; ++k) {
+        const std::int64_t r0 = k * chunk, r1 = std::min(n, r0 + chunk);
+        if (chunks > 1) (void)forward_chunk(k);  // one chunk: its activations are still there
+        else set_gen(g0);
+        e_.backward(demb.slice(0, r0, r1));
+      }
+    }
+    if (!adapters.empty()) set_gen(g0 + static_cast<std::uint64_t>(train ? chunks : 0));
+    return res;
+  }
+
+  Embedder<Cpu>& e_;
+  ContrastiveOptions o_;
+  nn::Param<Cpu> logit_scale_;
+  double last_accuracy_ = 0;
+  std::vector<std::int64_t> order_;
+  nn::Buffer<Cpu> ids_, mask_, emb_, demb_;
+};
+
+/// LoRA targets of the contrastive model: its embedder's.
+inline void visit_linears(ContrastiveModel& m, const nn::LinearVisitor<Cpu>& fn) { visit_linears(m.embedder(), fn); }
+
+}  // namespace dapt::embed
