@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dapt/embed/embedder.hpp"
+#include "dapt/retrieval/flat_index.hpp"
 #include "dapt/io/llama_checkpoint.hpp"
 #include "dapt/nn/llama.hpp"
 #include "dapt/tokenizer/hf_json.hpp"
@@ -358,4 +359,21 @@ TEST_CASE("embedder: sentence-transformers folder round trip, a causal LM checkp
   REQUIRE_DAPT_ERROR(embed::load_embedder(d), kConfig, "embed_tokens.weight");
   fs::remove(d / "model.safetensors");
   REQUIRE_THROWS_AS(embed::load_embedder(d), dapt::Error);
+}
+
+TEST_CASE("embedder: dense_searcher embeds the query and searches the index", "[embed][retrieval]") {
+  auto e = make_embedder();
+  const auto tok =
+      tokenizer::load_hf_tokenizer(DAPT_TEST_DATA_DIR "/tokenizers/bytelevel_bpe.tokenizer.json").tokenizer;
+  const std::vector<std::string> passages = {"a FIFO with clk_en", "the UART baud divider", "reset synchroniser",
+                                             "AXI burst length"};
+  const Tensor<Cpu> p = e->embed(tok, passages, embed::TextKind::kPassage);
+  retrieval::FlatIndex index(e->dim(), retrieval::Metric::kInnerProduct);
+  index.add(std::vector<std::int64_t>{10, 11, 12, 13}, std::span<const float>(p.data<float>(), static_cast<std::size_t>(p.numel())));
+  const retrieval::Searcher search = embed::dense_searcher(*e, tok, index);
+  const std::vector<retrieval::Hit> hits = search("which block divides the baud clock?", 3);
+  const Tensor<Cpu> q = e->embed(tok, std::vector<std::string>{"which block divides the baud clock?"}, embed::TextKind::kQuery);
+  const std::vector<retrieval::Hit> expected = index.search(std::span<const float>(q.data<float>(), 32), 3);
+  REQUIRE(hits.size() == 3);
+  CHECK(hits == expected);
 }

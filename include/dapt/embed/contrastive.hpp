@@ -247,6 +247,31 @@ class ContrastiveModel {
     }
     const std::int64_t chunk = o_.chunk_rows > 0 ? std::min(o_.chunk_rows, n) : n;
     const std::int64_t chunks = (n + chunk - 1) / chunk;
+    // Each chunk runs at the width of its longest row (the batch's T is the data's max_len, and
+    // queries are short): its ids and mask are compacted to (rows, width) once, for both passes.
+    chunk_offset_.assign(static_cast<std::size_t>(chunks + 1), 0);
+    chunk_width_.assign(static_cast<std::size_t>(chunks), 1);
+    for (std::int64_t k = 0; k < chunks; ++k) {
+      const std::int64_t r0 = k * chunk, r1 = std::min(n, r0 + chunk);
+      std::int64_t w = 1;
+      for (std::int64_t r = r0; r < r1; ++r)
+        for (std::int64_t j = t; j-- > 0;)
+          if (gmask.data<const std::int32_t>()[r * t + j]) {
+            w = std::max(w, j + 1);
+            break;
+          }
+      chunk_width_[static_cast<std::size_t>(k)] = w;
+      chunk_offset_[static_cast<std::size_t>(k + 1)] = chunk_offset_[static_cast<std::size_t>(k)] + (r1 - r0) * w;
+    }
+    TensorView<Cpu> cid = cids_.view({chunk_offset_.back()}, DType::kI32), cmask = cmask_.view({chunk_offset_.back()}, DType::kI32);
+    for (std::int64_t k = 0; k < chunks; ++k) {
+      const std::int64_t r0 = k * chunk, r1 = std::min(n, r0 + chunk), w = chunk_width_[static_cast<std::size_t>(k)];
+      for (std::int64_t r = r0; r < r1; ++r) {
+        const std::int64_t dst = chunk_offset_[static_cast<std::size_t>(k)] + (r - r0) * w;
+        std::copy_n(gid.data<const std::int32_t>() + r * t, w, cid.data<std::int32_t>() + dst);
+        std::copy_n(gmask.data<const std::int32_t>() + r * t, w, cmask.data<std::int32_t>() + dst);
+      }
+    }
     TensorView<Cpu> emb = emb_.view({n, c}, DType::kF32);
     // LoRA dropout: chunk k uses adapter generation g0 + k in both passes (see the file comment).
     std::vector<nn::LoraAdapter<Cpu>*> adapters;
@@ -258,9 +283,11 @@ class ContrastiveModel {
       for (auto* a : adapters) a->set_generation(gen);
     };
     auto forward_chunk = [&](std::int64_t k) {
-      const std::int64_t r0 = k * chunk, r1 = std::min(n, r0 + chunk);
+      const std::int64_t r0 = k * chunk, r1 = std::min(n, r0 + chunk), w = chunk_width_[static_cast<std::size_t>(k)];
+      const std::int64_t off = chunk_offset_[static_cast<std::size_t>(k)];
       set_gen(g0 + static_cast<std::uint64_t>(k));
-      return e_.forward(gid.slice(0, r0, r1), gmask.slice(0, r0, r1));
+      return e_.forward(TensorView<Cpu>(cid.data<std::int32_t>() + off, DType::kI32, {r1 - r0, w}),
+                        TensorView<Cpu>(cmask.data<std::int32_t>() + off, DType::kI32, {r1 - r0, w}));
     };
     for (std::int64_t k = 0; k < chunks; ++k) {
       const TensorView<Cpu> e = forward_chunk(k);
@@ -295,8 +322,8 @@ class ContrastiveModel {
   ContrastiveOptions o_;
   nn::Param<Cpu> logit_scale_;
   double last_accuracy_ = 0;
-  std::vector<std::int64_t> order_;
-  nn::Buffer<Cpu> ids_, mask_, emb_, demb_;
+  std::vector<std::int64_t> order_, chunk_offset_, chunk_width_;
+  nn::Buffer<Cpu> ids_, mask_, cids_, cmask_, emb_, demb_;
 };
 
 /// LoRA targets of the contrastive model: its embedder's.

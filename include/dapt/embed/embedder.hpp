@@ -43,6 +43,7 @@
 #include "dapt/nn/llama_trunk.hpp"
 #include "dapt/nn/lora.hpp"
 #include "dapt/ops/pooling.hpp"
+#include "dapt/retrieval/search.hpp"
 #include "dapt/tokenizer/tokenizer.hpp"
 
 namespace dapt::embed {
@@ -228,6 +229,19 @@ class Embedder {
 template <class Device>
 void visit_linears(Embedder<Device>& e, const nn::LinearVisitor<Device>& fn) {
   nn::visit_linears(e.trunk(), fn, "");
+}
+
+/// A `retrieval::Searcher` over a vector index of passage embeddings (`FlatIndex`, `HnswIndex`,
+/// or any type with `search(std::span<const float> query, std::int64_t k)`): embeds the query as a
+/// TextKind::kQuery text and searches. Holds references to all three. Not thread-safe (the
+/// embedder keeps activations): give each thread its own embedder.
+template <class Index>
+retrieval::Searcher dense_searcher(Embedder<Cpu>& embedder, const tokenizer::Tokenizer& tok, const Index& index) {
+  return [&embedder, &tok, &index](std::string_view query, std::int64_t k) {
+    const std::vector<std::string> texts{std::string(query)};
+    const Tensor<Cpu> q = embedder.embed(tok, texts, TextKind::kQuery, 1);
+    return index.search(std::span<const float>(q.data<const float>(), static_cast<std::size_t>(q.numel())), k);
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

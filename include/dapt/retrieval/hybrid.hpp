@@ -92,7 +92,7 @@ struct HybridOptions {
 ///
 /// ```cpp
 /// HybridRetriever hybrid(
-///     [&](std::string_view q, std::int64_t k) { return index.search(embedder.embed_query(q), k); },
+///     dapt::embed::dense_searcher(embedder, tok, index),   // dapt/embed/embedder.hpp
 ///     [&](std::string_view q, std::int64_t k) { return bm25.search(q, k); });
 /// std::vector<Hit> hits = hybrid.search("what drives clk_en?", 8);
 /// ```
