@@ -445,17 +445,20 @@ class HnswIndex {
     DAPT_CHECK_AS(kShape, query.size() == static_cast<std::size_t>(options_.dim), "HnswIndex::search: query has ",
                   query.size(), " floats, the index dimension is ", options_.dim);
     check_k_ef("HnswIndex::search", k, ef);
+    check_query(query.data(), "HnswIndex::search: query", 0);
     std::vector<Hit> out;
     if (live_ == 0) return out;
     detail::HnswScratchLease lease(*pool_);
-    prepare_query(query.data(), *lease, "HnswIndex::search: query", 0);
+    load_query(query.data(), *lease);
     search_prepared(*lease, static_cast<std::size_t>(k), effective_ef(k, ef), filter, out);
     return out;
   }
 
   /// search() for each row of `queries` (nq, dim) row-major, in parallel over the queries on
   /// dapt's threads; `filter` must then be safe to call concurrently. kShape when queries.size()
-  /// is not a multiple of dim; a query with NaN or Inf throws kNumeric naming its row.
+  /// is not a multiple of dim; every query is checked before any is searched, so a NaN or Inf
+  /// (or, for cosine, a zero query) throws kNumeric naming the first bad row. The results do not
+  /// depend on the thread count.
   HitLists search_batch(std::span<const float> queries, std::int64_t k, std::int64_t ef = 0,
                         const Filter& filter = {}) const {
     const auto d = static_cast<std::size_t>(options_.dim);
@@ -463,14 +466,26 @@ class HnswIndex {
                   " floats, not a multiple of the dimension ", d);
     check_k_ef("HnswIndex::search_batch", k, ef);
     const std::size_t nq = queries.size() / d;
+    for (std::size_t i = 0; i < nq; ++i) check_query(queries.data() + i * d, "HnswIndex::search_batch: query", i);
     HitLists out(nq);
     if (nq == 0 || live_ == 0) return out;
     const std::size_t beam = effective_ef(k, ef);
-    parallel_for(0, static_cast<std::int64_t>(nq), [&](std::int64_t q) {
-      const auto i = static_cast<std::size_t>(q);
+    // Threads take the next query from a shared counter instead of a fixed half each: on a busy
+    // machine a descheduled thread then delays only its current query, not half the batch.
+    std::atomic<std::size_t> next{0};
+    const std::int64_t workers = std::min<std::int64_t>(max_threads(), static_cast<std::int64_t>(nq));
+    parallel_for(0, workers, [&](std::int64_t) {
       detail::HnswScratchLease lease(*pool_);
-      prepare_query(queries.data() + i * d, *lease, "HnswIndex::search_batch: query", i);
-      search_prepared(*lease, static_cast<std::size_t>(k), beam, filter, out[i]);
+      try {
+        for (std::size_t i = next.fetch_add(1, std::memory_order_relaxed); i < nq;
+             i = next.fetch_add(1, std::memory_order_relaxed)) {
+          load_query(queries.data() + i * d, *lease);
+          search_prepared(*lease, static_cast<std::size_t>(k), beam, filter, out[i]);
+        }
+      } catch (...) {
+        next.store(nq, std::memory_order_relaxed);  // a throwing filter stops the other threads too
+        throw;
+      }
     });
     return out;
   }
@@ -595,9 +610,9 @@ class HnswIndex {
     HnswIndex index(o);
     const auto d = static_cast<std::size_t>(o.dim);
     const auto ids = file.section_as<std::int64_t>("ids", count);
-    const auto vectors = file.section_as<float>("vectors", static_cast<std::uint64_t>(count) * d);
+    const auto vectors = file.section_as<float>("vectors", count, d);
     const auto levels = file.section_as<std::uint8_t>("levels", count);
-    const auto links0 = file.section_as<std::uint32_t>("links0", static_cast<std::uint64_t>(count) * index.block0_);
+    const auto links0 = file.section_as<std::uint32_t>("links0", count, index.block0_);
     const auto deleted = file.section_as<std::uint8_t>("deleted", count);
     const auto upper = file.section_as<std::uint32_t>("links_upper");
 
@@ -717,8 +732,8 @@ class HnswIndex {
     return static_cast<std::size_t>(std::max(ef == 0 ? options_.ef_search : ef, k));
   }
 
-  /// Copies a query into the scratch, padded with zeros (and normalised for cosine).
-  void prepare_query(const float* q, detail::HnswScratch& s, const char* what, std::size_t row) const {
+  /// Checks a query (dim): kNumeric for NaN or Inf, and for cosine a zero vector.
+  void check_query(const float* q, const char* what, std::size_t row) const {
     const auto d = static_cast<std::size_t>(options_.dim);
     bool nonzero = false;
     for (std::size_t j = 0; j < d; ++j) {
@@ -727,6 +742,11 @@ class HnswIndex {
     }
     DAPT_CHECK_AS(kNumeric, nonzero || options_.metric != Metric::kCosine, what, " ", row,
                   " is zero, which has no direction for the cosine metric");
+  }
+
+  /// Copies a checked query into the scratch, padded with zeros (and normalised for cosine).
+  void load_query(const float* q, detail::HnswScratch& s) const {
+    const auto d = static_cast<std::size_t>(options_.dim);
     s.query.assign(stride_, 0.0f);
     std::memcpy(s.query.data(), q, d * sizeof(float));
     if (options_.metric == Metric::kCosine) normalize(s.query.data(), d);
