@@ -16,6 +16,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -38,6 +40,25 @@
 #endif
 
 namespace dapt::bench {
+
+// ------------------------------------------------------------------------------------------------
+// Counter-based inputs: each value depends only on (seed, index), so data is generated in
+// parallel with the same result for any thread count, and a Python peer can reproduce it.
+
+/// splitmix64: the 64-bit mix of x + 0x9e3779b97f4a7c15.
+inline std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+/// A standard normal from one 64-bit hash (Box-Muller on its two 32-bit halves).
+inline float gaussian(std::uint64_t h) {
+  const double u1 = (static_cast<double>(h >> 32) + 1.0) / 4294967297.0;  // (0, 1]
+  const double u2 = static_cast<double>(h & 0xffffffffull) / 4294967296.0;
+  return static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2));
+}
 
 // ------------------------------------------------------------------------------------------------
 // Timing

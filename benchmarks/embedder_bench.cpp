@@ -6,7 +6,7 @@
 // characters ChipNeMo retrieved), with seeded lengths between 64 and 128 so padding and length
 // sorting matter. Both sides run the causal trunk for the comparison (transformers' LlamaModel is
 // causal), and their embeddings must agree; our bidirectional embedder (the default) is timed too.
-//   embedder_bench [--passages 512] [--batch 32] [--reps 3] [--no-save]
+//   embedder_bench [--passages 256] [--batch 32] [--reps 2] [--no-save]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -61,7 +61,7 @@ double time_embedding(dapt::embed::Embedder<dapt::Cpu>& e, const std::vector<std
 }
 
 int run(int argc, char** argv) {
-  double passages = 512, batch = 32, reps = 3;
+  double passages = 256, batch = 32, reps = 2;
   const auto opt = dapt::bench::parse_options(argc, argv, {{"--passages", &passages}, {"--batch", &batch}, {"--reps", &reps}});
   const int threads = dapt::apply_thread_policy();
   dapt::bench::print_header(kBenchmark);

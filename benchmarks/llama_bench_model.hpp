@@ -13,6 +13,7 @@
 
 #include <Eigen/Core>
 
+#include "bench_util.hpp"
 #include "dapt/io/llama_checkpoint.hpp"
 #include "dapt/nn/llama.hpp"
 #include "dapt/train/optimizer.hpp"
@@ -48,10 +49,7 @@ inline std::unique_ptr<nn::Llama<Cpu>> make_bench_llama(const std::filesystem::p
 inline std::vector<std::int32_t> splitmix_ids(std::int64_t n, std::int64_t vocab) {
   std::vector<std::int32_t> ids(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) {
-    std::uint64_t z = static_cast<std::uint64_t>(i + 1) * 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
+    const std::uint64_t z = splitmix64(static_cast<std::uint64_t>(i) * 0x9E3779B97F4A7C15ull);  // mixes (i + 1) * gamma
     ids[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(z % static_cast<std::uint64_t>(vocab));
   }
   return ids;

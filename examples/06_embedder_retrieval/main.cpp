@@ -119,18 +119,6 @@ const std::vector<std::string> kSmallCorpus = {"simcells.v", "techmap.v", "yosys
 /// Hits retrieved per query (MRR is cut here; the hybrid fuses this many from each side).
 constexpr std::int64_t kDepth = 50;
 
-/// `dir` itself when it holds config.json (an embedder folder, a Hugging Face checkpoint), else
-/// its latest complete step-NNNNNN checkpoint (the --out root of 03_dapt or 04_sft).
-fs::path resolve_init_dir(const fs::path& dir) {
-  std::error_code ec;
-  DAPT_CHECK_AS(kIo, fs::is_directory(dir, ec), "--init ", dir.string(), " is not a directory");
-  if (fs::is_regular_file(dir / "config.json", ec)) return dir;
-  const auto latest = train::latest_checkpoint(dir);
-  DAPT_CHECK_AS(kIo, latest.has_value(), "--init ", dir.string(),
-                " holds neither config.json (an embedder or a model) nor a step-NNNNNN checkpoint");
-  return latest->dir;
-}
-
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 std::string read_file(const fs::path& path) {
@@ -321,7 +309,7 @@ int main(int argc, char** argv) {
     DAPT_CHECK(layers >= 1, "--layers must be >= 1, got ", layers);
 
     // Checked before the corpus work, so that a wrong path fails at once.
-    const std::optional<fs::path> init_dir = init_opt ? std::optional<fs::path>(resolve_init_dir(*init_opt)) : std::nullopt;
+    const std::optional<fs::path> init_dir = init_opt ? std::optional<fs::path>(examples::training::resolve_model_dir(*init_opt, "--init")) : std::nullopt;
 
     // ---- corpus: files chunked into ~512-character passages -----------------------------------
     const fs::path data_root = data_opt ? fs::path(*data_opt) : fs::path(DAPT_EXAMPLE_DATA_DIR);

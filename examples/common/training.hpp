@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -74,13 +75,14 @@ inline int apply_threads(const std::optional<std::string>& flag, bool small_mode
 
 /// `dir` itself when it holds config.json (a Hugging Face checkpoint), else the latest complete
 /// step-NNNNNN checkpoint under it (the --out root of 03_dapt or 04_sft).
-inline fs::path resolve_model_dir(const fs::path& dir) {
+/// `option` names the flag in errors ("--model", "--init").
+inline fs::path resolve_model_dir(const fs::path& dir, std::string_view option = "--model") {
   std::error_code ec;
-  DAPT_CHECK_AS(kIo, fs::is_directory(dir, ec), "--model ", dir.string(), " is not a directory");
+  DAPT_CHECK_AS(kIo, fs::is_directory(dir, ec), option, " ", dir.string(), " is not a directory");
   if (fs::is_regular_file(dir / "config.json", ec)) return dir;
   const auto latest = dapt::train::latest_checkpoint(dir);
-  DAPT_CHECK_AS(kIo, latest.has_value(), "--model ", dir.string(),
-                " holds neither config.json nor a step-NNNNNN checkpoint");
+  DAPT_CHECK_AS(kIo, latest.has_value(), option, " ", dir.string(),
+                " holds neither config.json (a model or an embedder) nor a step-NNNNNN checkpoint");
   return latest->dir;
 }
 

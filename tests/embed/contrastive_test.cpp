@@ -19,6 +19,7 @@
 #include "dapt/train/trainer.hpp"
 #include "dapt_catch.hpp"
 #include "test_util.hpp"
+#include "model_util.hpp"
 
 using namespace dapt;
 namespace fs = std::filesystem;
@@ -63,35 +64,13 @@ double info_nce_ref(const std::vector<double>& q, const std::vector<double>& p, 
   return 0.5 * (sum + back);
 }
 
-io::LlamaConfig tiny_config() {
-  io::LlamaConfig c;
-  c.vocab_size = 2000;  // bytelevel_bpe
-  c.hidden_size = 32;
-  c.intermediate_size = 48;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.head_dim = 8;
-  c.max_position_embeddings = 64;
-  c.rms_norm_eps = 1e-5;
-  c.bos_token_id = 1;
-  c.eos_token_ids = {0};
-  return c;
-}
-
 std::unique_ptr<embed::Embedder<Cpu>> tiny_embedder(std::uint64_t seed = 3) {
   embed::EmbedderConfig c;
-  c.model = tiny_config();
+  c.model = dapt_test::small_llama_config();
   c.max_length = 24;
   auto e = std::make_unique<embed::Embedder<Cpu>>(c);
   e->init_weights(seed, 0.1);
   return e;
-}
-
-const tokenizer::Tokenizer& test_tokenizer() {
-  static const tokenizer::Tokenizer tok =
-      tokenizer::load_hf_tokenizer(DAPT_TEST_DATA_DIR "/tokenizers/bytelevel_bpe.tokenizer.json").tokenizer;
-  return tok;
 }
 
 /// Synthetic chip-design retrieval pairs: the query names a signal and a module, the positive
@@ -211,7 +190,7 @@ TEST_CASE("GradCache: chunked and unchunked give the same loss and gradients (fu
       embed::ContrastiveDataOptions dopt;
       dopt.max_len = 24;
       dopt.hard_negatives = 2;
-      embed::ContrastiveDataset data(*e, test_tokenizer(), pairs, dopt);
+      embed::ContrastiveDataset data(*e, dapt_test::bytelevel_tokenizer(), pairs, dopt);
       const std::int64_t b = 4, rows = b * data.rows_per_example();
       Tensor<Cpu> ids = Tensor<Cpu>::empty({rows, 24}, DType::kI32), labels = Tensor<Cpu>::empty({rows, 24}, DType::kI32);
       data.next_batch(ids.view(), labels.view());
@@ -250,7 +229,7 @@ TEST_CASE("contrastive data: layout, negatives, shuffling, state, validation", "
   o.hard_negatives = 2;
   o.validation_pairs = 2;
   o.shuffle_seed = 4;
-  embed::ContrastiveDataset data(*e, test_tokenizer(), pairs, o);
+  embed::ContrastiveDataset data(*e, dapt_test::bytelevel_tokenizer(), pairs, o);
   CHECK(data.train_examples() == 8);
   CHECK(data.rows_per_example() == 4);
   const std::int64_t b = 8, rows = b * 4, t = 20;
@@ -285,7 +264,7 @@ TEST_CASE("contrastive data: layout, negatives, shuffling, state, validation", "
   // Another dataset's state is refused.
   embed::ContrastiveDataOptions o2 = o;
   o2.max_len = 19;
-  embed::ContrastiveDataset other(*e, test_tokenizer(), pairs, o2);
+  embed::ContrastiveDataset other(*e, dapt_test::bytelevel_tokenizer(), pairs, o2);
   REQUIRE_THROWS_AS(other.set_state(state), dapt::Error);
   Tensor<Cpu> odd = Tensor<Cpu>::empty({rows - 1, t}, DType::kI32);
   REQUIRE_DAPT_ERROR(data.next_batch(odd.view(), odd.view()), kShape, "ContrastiveDataset");
@@ -366,7 +345,7 @@ TEST_CASE("Trainer over the embedder: the loss falls, validation runs, and resum
     auto run = [&](const fs::path& dir, std::int64_t steps, bool resume, std::vector<double>& losses,
                    std::vector<float>* weights) {
       auto e = tiny_embedder();
-      embed::ContrastiveDataset data(*e, test_tokenizer(), pairs, dopt);
+      embed::ContrastiveDataset data(*e, dapt_test::bytelevel_tokenizer(), pairs, dopt);
       embed::ContrastiveModel model(*e, copt);
       auto body = [&](auto& tr) {
         if (resume) tr.resume(dir);

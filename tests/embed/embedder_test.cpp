@@ -19,25 +19,17 @@
 #include "dapt/tokenizer/hf_json.hpp"
 #include "dapt_catch.hpp"
 #include "test_util.hpp"
+#include "model_util.hpp"
 
 using namespace dapt;
 namespace fs = std::filesystem;
 
 namespace {
 
+/// The shared small shape with room for 128 positions.
 io::LlamaConfig embed_config() {
-  io::LlamaConfig c;
-  c.vocab_size = 2000;  // bytelevel_bpe
-  c.hidden_size = 32;
-  c.intermediate_size = 48;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.head_dim = 8;
+  io::LlamaConfig c = dapt_test::small_llama_config();
   c.max_position_embeddings = 128;
-  c.rms_norm_eps = 1e-5;
-  c.bos_token_id = 1;
-  c.eos_token_ids = {0};
   return c;
 }
 
@@ -303,8 +295,7 @@ TEST_CASE("embedder: sentence-transformers folder round trip, a causal LM checkp
   CHECK(rel_diff(row(x.view(), 0), row(y.view(), 0)) == 0.0);
 
   // Tokenisation: BOS, prefix, text, EOS, cut to max_length keeping the EOS.
-  const auto tok =
-      tokenizer::load_hf_tokenizer(DAPT_TEST_DATA_DIR "/tokenizers/bytelevel_bpe.tokenizer.json").tokenizer;
+  const auto& tok = dapt_test::bytelevel_tokenizer();
   const auto ids = e.tokenize(tok, "module counter", embed::TextKind::kQuery);
   CHECK(ids.front() == 1);
   CHECK(ids.back() == 0);
@@ -363,8 +354,7 @@ TEST_CASE("embedder: sentence-transformers folder round trip, a causal LM checkp
 
 TEST_CASE("embedder: dense_searcher embeds the query and searches the index", "[embed][retrieval]") {
   auto e = make_embedder();
-  const auto tok =
-      tokenizer::load_hf_tokenizer(DAPT_TEST_DATA_DIR "/tokenizers/bytelevel_bpe.tokenizer.json").tokenizer;
+  const auto& tok = dapt_test::bytelevel_tokenizer();
   const std::vector<std::string> passages = {"a FIFO with clk_en", "the UART baud divider", "reset synchroniser",
                                              "AXI burst length"};
   const Tensor<Cpu> p = e->embed(tok, passages, embed::TextKind::kPassage);

@@ -22,6 +22,7 @@
 #include "dapt/train/trainer.hpp"
 #include "dapt_catch.hpp"
 #include "test_util.hpp"
+#include "model_util.hpp"
 #include "nn/reference_util.hpp"
 
 using namespace dapt;
@@ -111,24 +112,8 @@ void check_lora_fixture(const fs::path& dir) {
   }
 }
 
-io::LlamaConfig small_config() {
-  io::LlamaConfig c;
-  c.vocab_size = 2000;  // bytelevel_bpe
-  c.hidden_size = 32;
-  c.intermediate_size = 48;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.head_dim = 8;
-  c.max_position_embeddings = 64;
-  c.rms_norm_eps = 1e-5;
-  c.bos_token_id = 1;
-  c.eos_token_ids = {0};
-  return c;
-}
-
 std::unique_ptr<nn::Llama<Cpu>> small_model(std::uint64_t seed = 11) {
-  auto m = std::make_unique<nn::Llama<Cpu>>(small_config());
+  auto m = std::make_unique<nn::Llama<Cpu>>(dapt_test::small_llama_config());
   m->init_weights(seed);
   return m;
 }
@@ -447,11 +432,7 @@ TEST_CASE("LoRA: peft-format save and load", "[nn][lora][io]") {
 
 namespace {
 
-const tokenizer::Tokenizer& tok() {
-  static const tokenizer::Tokenizer t =
-      tokenizer::load_hf_tokenizer(DAPT_TEST_DATA_DIR "/tokenizers/bytelevel_bpe.tokenizer.json").tokenizer;
-  return t;
-}
+const tokenizer::Tokenizer& tok() { return dapt_test::bytelevel_tokenizer(); }
 
 std::unique_ptr<train::PackedDataset> make_data() {
   std::vector<std::string> docs;

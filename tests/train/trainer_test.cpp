@@ -23,6 +23,7 @@
 #include "dapt/core/parallel.hpp"
 #include "dapt/tokenizer/hf_json.hpp"
 #include "dapt_catch.hpp"
+#include "model_util.hpp"
 
 namespace {
 
@@ -35,30 +36,10 @@ using train::Trainer;
 using train::TrainerOptions;
 namespace fs = std::filesystem;
 
-const tokenizer::Tokenizer& tok() {
-  static const tokenizer::Tokenizer t =
-      tokenizer::load_hf_tokenizer(DAPT_TEST_DATA_DIR "/tokenizers/bytelevel_bpe.tokenizer.json").tokenizer;
-  return t;
-}
-
-io::LlamaConfig tiny_config() {
-  io::LlamaConfig c;
-  c.vocab_size = 2000;  // bytelevel_bpe
-  c.hidden_size = 32;
-  c.intermediate_size = 48;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.head_dim = 8;
-  c.max_position_embeddings = 64;
-  c.rms_norm_eps = 1e-5;
-  c.bos_token_id = 1;
-  c.eos_token_ids = {0};
-  return c;
-}
+const tokenizer::Tokenizer& tok() { return dapt_test::bytelevel_tokenizer(); }
 
 std::unique_ptr<nn::Llama<Cpu>> make_model(std::uint64_t seed = 11) {
-  auto m = std::make_unique<nn::Llama<Cpu>>(tiny_config());
+  auto m = std::make_unique<nn::Llama<Cpu>>(dapt_test::small_llama_config());
   m->init_weights(seed);
   return m;
 }

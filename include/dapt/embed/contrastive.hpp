@@ -215,7 +215,8 @@ class ContrastiveModel {
     };
     // Rows to embed: queries of present examples, then their positives, then present negatives.
     order_.clear();
-    std::vector<std::int64_t> present;
+    std::vector<std::int64_t>& present = present_;  // member scratch: no allocation per step at a fixed shape
+    present.clear();
     for (std::int64_t i = 0; i < b; ++i)
       if (real_len(i) > 0) present.push_back(i);
     const auto nq = static_cast<std::int64_t>(present.size());
@@ -232,8 +233,9 @@ class ContrastiveModel {
     const auto n = static_cast<std::int64_t>(order_.size());
     // Gather ids and masks in that order; content keys of the passages.
     TensorView<Cpu> gid = ids_.view({n, t}, DType::kI32), gmask = mask_.view({n, t}, DType::kI32);
-    std::vector<std::int64_t> keys(static_cast<std::size_t>(n - nq));
-    std::vector<std::int32_t> toks;
+    std::vector<std::int64_t>& keys = keys_;
+    keys.resize(static_cast<std::size_t>(n - nq));
+    std::vector<std::int32_t>& toks = toks_;
     for (std::int64_t k = 0; k < n; ++k) {
       const std::int64_t r = order_[static_cast<std::size_t>(k)];
       toks.clear();
@@ -274,7 +276,8 @@ class ContrastiveModel {
     }
     TensorView<Cpu> emb = emb_.view({n, c}, DType::kF32);
     // LoRA dropout: chunk k uses adapter generation g0 + k in both passes (see the file comment).
-    std::vector<nn::LoraAdapter<Cpu>*> adapters;
+    std::vector<nn::LoraAdapter<Cpu>*>& adapters = adapters_;
+    adapters.clear();
     nn::visit_lora_adapters<Embedder<Cpu>, Cpu>(e_, [&](const std::string&, nn::Linear<Cpu>&, nn::LoraAdapter<Cpu>& a) {
       adapters.push_back(&a);
     });
@@ -322,7 +325,9 @@ class ContrastiveModel {
   ContrastiveOptions o_;
   nn::Param<Cpu> logit_scale_;
   double last_accuracy_ = 0;
-  std::vector<std::int64_t> order_, chunk_offset_, chunk_width_;
+  std::vector<std::int64_t> order_, chunk_offset_, chunk_width_, present_, keys_;
+  std::vector<std::int32_t> toks_;
+  std::vector<nn::LoraAdapter<Cpu>*> adapters_;
   nn::Buffer<Cpu> ids_, mask_, cids_, cmask_, emb_, demb_;
 };
 

@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "dapt/core/aligned.hpp"
 #include "dapt/core/error.hpp"
 #include "dapt/core/parallel.hpp"
 #include "dapt/io/detail/file_util.hpp"
@@ -265,21 +266,6 @@ inline std::vector<Hit> merge_hits(std::vector<Hit> all, std::int64_t k) {
   return all;
 }
 
-/// A std::allocator for 64-byte aligned storage (vectors start on a cache line, as in a file).
-template <class T>
-struct CacheAlignedAllocator {
-  using value_type = T;
-  static constexpr std::align_val_t kAlign{64};
-  CacheAlignedAllocator() noexcept = default;
-  template <class U>
-  CacheAlignedAllocator(const CacheAlignedAllocator<U>&) noexcept {}
-  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), kAlign)); }
-  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, kAlign); }
-  template <class U>
-  friend bool operator==(const CacheAlignedAllocator&, const CacheAlignedAllocator<U>&) noexcept {
-    return true;
-  }
-};
 
 /// 1 / ||v|| computed in double, as a float; 0 when v is zero.
 inline float inverse_norm(const float* v, std::int64_t d) noexcept {
@@ -407,7 +393,7 @@ class FlatIndex {
     DAPT_CHECK(k >= 1, "FlatIndex::search: k must be at least 1, got ", k);
     DAPT_CHECK_AS(kShape, query.size() == static_cast<std::size_t>(dim_), "FlatIndex::search: query has ",
                   query.size(), " floats, expected dim = ", dim_);
-    const std::vector<float, detail::CacheAlignedAllocator<float>> q = prepare_queries(query, 1, "search");
+    const AlignedVector<float> q = prepare_queries(query, 1, "search");
     const std::int64_t n = size();
     if (n == 0) return {};
     k = std::min(k, n);
@@ -570,7 +556,7 @@ class FlatIndex {
   }
 
  private:
-  using FloatVector = std::vector<float, detail::CacheAlignedAllocator<float>>;
+  using FloatVector = AlignedVector<float>;
 
   const float* data() const noexcept { return mapping_ ? mapped_ : vectors_.data(); }
 

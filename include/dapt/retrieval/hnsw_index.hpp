@@ -36,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "dapt/core/aligned.hpp"
 #include "dapt/core/error.hpp"
 #include "dapt/core/parallel.hpp"
 #include "dapt/core/rng.hpp"
@@ -75,23 +76,8 @@ inline constexpr std::uint64_t kHnswMaxNodes = 0xFFFFFFFEull;
 /// Dimensions beyond this are refused in files (a hostile dimension must not size an allocation).
 inline constexpr std::int64_t kHnswMaxDim = 1 << 20;
 
-/// A std::allocator that aligns to 64 bytes, so every padded vector starts on a cache line.
-template <class T>
-struct HnswAlignedAllocator {
-  using value_type = T;
-  static constexpr std::align_val_t kAlign{64};
-  HnswAlignedAllocator() noexcept = default;
-  template <class U>
-  HnswAlignedAllocator(const HnswAlignedAllocator<U>&) noexcept {}
-  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), kAlign)); }
-  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, kAlign); }
-  template <class U>
-  friend bool operator==(const HnswAlignedAllocator&, const HnswAlignedAllocator<U>&) noexcept {
-    return true;
-  }
-};
-
-using HnswAlignedFloats = std::vector<float, HnswAlignedAllocator<float>>;
+/// Vectors padded to whole cache lines start on one.
+using HnswAlignedFloats = AlignedVector<float>;
 
 /// Inner product of two vectors of `n` floats, `n` a multiple of kHnswFloatBlock (the padding is
 /// zero, so it adds nothing). Four independent accumulators hide the FMA latency.
