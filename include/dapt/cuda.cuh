@@ -7,3 +7,4 @@
 #include "dapt/dapt.hpp"
 #include "dapt/backend/cuda/allocator.cuh"
 #include "dapt/backend/cuda/check.cuh"
+#include "dapt/backend/cuda/context.cuh"

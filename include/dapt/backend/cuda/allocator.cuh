@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "dapt/backend/cuda/check.cuh"
+#include "dapt/backend/cuda/context.cuh"
 #include "dapt/core/tensor.hpp"
 
 namespace dapt {
@@ -21,16 +22,16 @@ struct DeviceAllocator<Cuda> {
     DAPT_CUDA_CHECK(cudaMalloc(&p, bytes == 0 ? 1 : bytes));
     return std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [](std::byte* q) { cudaFree(q); });
   }
-  /// Sets `bytes` bytes at `p` to zero, on the default stream (no host synchronisation).
+  /// Sets `bytes` bytes at `p` to zero, on the current context's stream (no host synchronisation).
   static void fill_zero(void* p, std::size_t bytes) {
-    if (bytes) DAPT_CUDA_CHECK(cudaMemsetAsync(p, 0, bytes));
+    if (bytes) DAPT_CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, cuda::current_stream()));
   }
 };
 
 namespace cuda {
 
 /// Copies a contiguous host tensor to a contiguous device tensor of the same shape and dtype.
-inline void copy(const TensorView<Cpu>& src, const TensorView<Cuda>& dst, cudaStream_t stream = nullptr) {
+inline void copy(const TensorView<Cpu>& src, const TensorView<Cuda>& dst, cudaStream_t stream = current_stream()) {
   DAPT_CHECK_AS(kShape, src.shape() == dst.shape() && src.dtype() == dst.dtype(), "copy to device: ",
                 src.shape().str(), " ", dtype_name(src.dtype()), " vs ", dst.shape().str(), " ", dtype_name(dst.dtype()));
   DAPT_CHECK_AS(kShape, src.is_contiguous() && dst.is_contiguous(), "copy to device needs contiguous tensors");
@@ -38,7 +39,7 @@ inline void copy(const TensorView<Cpu>& src, const TensorView<Cuda>& dst, cudaSt
 }
 
 /// Copies a contiguous device tensor to a contiguous host tensor of the same shape and dtype.
-inline void copy(const TensorView<Cuda>& src, const TensorView<Cpu>& dst, cudaStream_t stream = nullptr) {
+inline void copy(const TensorView<Cuda>& src, const TensorView<Cpu>& dst, cudaStream_t stream = current_stream()) {
   DAPT_CHECK_AS(kShape, src.shape() == dst.shape() && src.dtype() == dst.dtype(), "copy to host: ",
                 src.shape().str(), " ", dtype_name(src.dtype()), " vs ", dst.shape().str(), " ", dtype_name(dst.dtype()));
   DAPT_CHECK_AS(kShape, src.is_contiguous() && dst.is_contiguous(), "copy to host needs contiguous tensors");

@@ -1,0 +1,123 @@
+/// @file gpu_test_util.cuh
+/// @brief Helpers of the GPU op tests: fresh random inputs on every run (the seed is printed by
+/// INFO so a failure can be replayed with DAPT_GPU_TEST_SEED), device buffers poisoned with NaN
+/// before a kernel writes them (an unwritten element then fails the comparison), copies both
+/// ways in fp32 or bf16, and the relative L2 error the issue's thresholds are stated in:
+/// <= 1e-5 in fp32 mode, <= 1e-2 in bf16.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "dapt/backend/cuda/check.cuh"
+#include "dapt/backend/cuda/context.cuh"
+#include "dapt/core/dtype.hpp"
+
+namespace dapt_gpu_test {
+
+inline constexpr double kTolF32 = 1e-5;
+inline constexpr double kTolBf16 = 1e-2;
+
+/// The odd shapes every op test uses (issue: T = 37, d = 96, vocab = 419, GQA 3:1).
+inline constexpr std::int64_t kT = 37, kD = 96, kVocab = 419, kHeads = 6, kKvHeads = 2, kHeadDim = 16;
+
+/// A seed per run (random_device), or DAPT_GPU_TEST_SEED to replay one.
+inline std::uint64_t run_seed() {
+  static const std::uint64_t seed = [] {
+    if (const char* s = std::getenv("DAPT_GPU_TEST_SEED")) return static_cast<std::uint64_t>(std::strtoull(s, nullptr, 10));
+    std::random_device rd;
+    return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  }();
+  return seed;
+}
+
+/// A generator for one test, derived from the run seed and a per-test salt.
+inline std::mt19937_64 rng(std::uint64_t salt) { return std::mt19937_64(run_seed() ^ (salt * 0x9e3779b97f4a7c15ull)); }
+
+inline std::vector<float> uniform(std::mt19937_64& g, std::size_t n, float lo = -1.0f, float hi = 1.0f) {
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(g);
+  return v;
+}
+
+/// Rounds every value to bf16 and back: the inputs a bf16 kernel sees, so the CPU reference
+/// computes on exactly the same numbers.
+inline std::vector<float> round_bf16(std::vector<float> v) {
+  for (auto& x : v) x = dapt::bf16::to_float(dapt::bf16::from_float(x));
+  return v;
+}
+
+/// A device buffer of `n` elements of T, freed on scope exit.
+template <class T>
+class DeviceBuffer {
+ public:
+  explicit DeviceBuffer(std::size_t n) : n_(n) { DAPT_CUDA_CHECK(cudaMalloc(&p_, std::max<std::size_t>(n, 1) * sizeof(T))); }
+  /// Uploads `host` (converted to T).
+  explicit DeviceBuffer(const std::vector<float>& host) : DeviceBuffer(host.size()) { upload(host); }
+  ~DeviceBuffer() { cudaFree(p_); }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+
+  T* get() const { return p_; }
+  std::size_t size() const { return n_; }
+
+  void upload(const std::vector<float>& host) {
+    std::vector<T> tmp(host.size());
+    for (std::size_t i = 0; i < host.size(); ++i) tmp[i] = convert(host[i]);
+    DAPT_CUDA_CHECK(cudaMemcpy(p_, tmp.data(), tmp.size() * sizeof(T), cudaMemcpyHostToDevice));
+  }
+  /// Fills with NaN (0xFF bytes are a NaN in fp32 and bf16), so unwritten elements show.
+  void poison() { DAPT_CUDA_CHECK(cudaMemset(p_, 0xff, n_ * sizeof(T))); }
+  /// Waits for the current context, then downloads as fp32.
+  std::vector<float> download() const {
+    dapt::cuda::current().synchronize();
+    std::vector<T> tmp(n_);
+    DAPT_CUDA_CHECK(cudaMemcpy(tmp.data(), p_, n_ * sizeof(T), cudaMemcpyDeviceToHost));
+    std::vector<float> out(n_);
+    for (std::size_t i = 0; i < n_; ++i) out[i] = static_cast<float>(tmp[i]);
+    return out;
+  }
+
+ private:
+  static T convert(float x) {
+    if constexpr (std::is_same_v<T, dapt::bf16>) return dapt::bf16(x);
+    else return static_cast<T>(x);
+  }
+  T* p_ = nullptr;
+  std::size_t n_ = 0;
+};
+
+/// ||got - want|| / max(||want||, tiny); NaN or Inf anywhere in `got` gives +Inf.
+inline double rel_l2(const std::vector<float>& got, const std::vector<float>& want) {
+  if (got.size() != want.size()) return INFINITY;
+  double num = 0, den = 0;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    if (!std::isfinite(got[i])) return INFINITY;
+    const double d = static_cast<double>(got[i]) - want[i];
+    num += d * d;
+    den += static_cast<double>(want[i]) * want[i];
+  }
+  return std::sqrt(num) / std::max(std::sqrt(den), 1e-30);
+}
+
+/// Tolerance for storage type T.
+template <class T>
+inline constexpr double kTol = std::is_same_v<T, dapt::bf16> ? kTolBf16 : kTolF32;
+
+}  // namespace dapt_gpu_test
+
+/// Checks rel_l2(got, want) <= tol with the seed and the error in the report.
+#define DAPT_GPU_REQUIRE_CLOSE(got, want, tol)                                                 \
+  do {                                                                                         \
+    const double dapt_err_ = ::dapt_gpu_test::rel_l2((got), (want));                           \
+    INFO(#got " vs " #want ": relative L2 " << dapt_err_ << " (tolerance " << (tol)            \
+         << "), seed " << ::dapt_gpu_test::run_seed());                                        \
+    REQUIRE(dapt_err_ <= (tol));                                                               \
+  } while (0)
