@@ -24,13 +24,19 @@
 ///   hnsw_index_bench [--n 200000] [--dim 384] [--clusters 1000] [--queries 1000] [--k 10]
 ///                    [--m 16] [--ef-construction 200] [--reps 5] [--rank 32] [--spread 1]
 ///                    [--noise 0.25] [--vectors FILE.npy] [--efs 16,24,32,48,64,96,128,192,256]
-///                    [--no-save]
+///                    [--embedder DIR --corpus PATHS [--max-passages 67000]] [--no-save]
+/// With `--embedder DIR --corpus PATHS` the vectors are real embeddings made here: every text file
+/// under the comma-separated PATHS (in that order), chunked as ChipNeMo indexed its documents (retrieval::Chunker,
+/// ~512 characters with overlap; at most --max-passages chunks, 67,000 like ChipNeMo's corpus),
+/// embedded as passages by the embedder folder DIR (06_embedder_retrieval's --out, with its
+/// tokenizer.json), and cached in the data folder; they then serve as --vectors.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -38,6 +44,9 @@
 #include <vector>
 
 #include "bench_util.hpp"
+#include "dapt/embed/embedder.hpp"
+#include "dapt/tokenizer/sentencepiece.hpp"
+#include "dapt/retrieval/chunker.hpp"
 #include "dapt/retrieval/flat_index.hpp"
 #include "dapt/retrieval/hnsw_index.hpp"
 
@@ -184,6 +193,48 @@ std::vector<float> as_floats(const NpyArray& a) {
 }
 
 // ------------------------------------------------------------------------------------------------
+// Real embeddings: a corpus chunked as ChipNeMo indexed its documents (~512 characters, overlap)
+// and embedded as passages by a dapt embedder folder (06_embedder_retrieval's --out).
+
+/// Every regular file under `roots` (comma-separated files or folders) that reads as text (valid
+/// UTF-8, no NUL byte, at most 4 MiB), root by root in the order given and in sorted path order
+/// within a folder, chunked with retrieval::Chunker's
+/// defaults; at most `max_passages` chunks, taken from the files in that order.
+std::vector<std::string> corpus_passages(const std::string& roots, std::int64_t max_passages) {
+  std::vector<fs::path> files;
+  std::size_t at = 0;
+  while (at <= roots.size()) {
+    const std::size_t end = std::min(roots.find(',', at), roots.size());
+    const fs::path root = roots.substr(at, end - at);
+    at = end + 1;
+    if (root.empty()) continue;
+    if (fs::is_regular_file(root)) {
+      files.push_back(root);
+    } else if (fs::is_directory(root)) {
+      const std::size_t first = files.size();
+      for (const auto& e : fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied))
+        if (e.is_regular_file() && e.file_size() <= (4u << 20)) files.push_back(e.path());
+      std::sort(files.begin() + static_cast<std::ptrdiff_t>(first), files.end());
+    } else {
+      throw std::runtime_error("--corpus: no file or folder " + root.string());
+    }
+  }
+  const dapt::retrieval::Chunker chunker;
+  std::vector<std::string> passages;
+  for (const auto& f : files) {
+    if (static_cast<std::int64_t>(passages.size()) >= max_passages) break;
+    std::ifstream in(f, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text.empty() || text.find('\0') != std::string::npos || dapt::first_invalid_utf8(text)) continue;
+    for (auto& c : chunker.chunk(dapt::retrieval::DocId{f.string()}, text)) {
+      if (static_cast<std::int64_t>(passages.size()) >= max_passages) break;
+      passages.push_back(std::move(c.text));
+    }
+  }
+  return passages;
+}
+
+// ------------------------------------------------------------------------------------------------
 // The measurement
 
 struct SweepPoint {
@@ -250,23 +301,23 @@ std::vector<std::int64_t> parse_list(const std::string& s) {
 
 int run(int argc, char** argv) {
   // String options first; bench_util parses the numeric and common ones.
-  std::string vectors_file, efs_text = "16,24,32,48,64,96,128,192,256";
+  std::string vectors_file, efs_text = "16,24,32,48,64,96,128,192,256", embedder_dir, corpus;
   std::vector<char*> rest{argv[0]};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if ((a == "--vectors" || a == "--efs") && i + 1 < argc) {
-      (a == "--vectors" ? vectors_file : efs_text) = argv[++i];
+    if ((a == "--vectors" || a == "--efs" || a == "--embedder" || a == "--corpus") && i + 1 < argc) {
+      (a == "--vectors" ? vectors_file : a == "--efs" ? efs_text : a == "--embedder" ? embedder_dir : corpus) = argv[++i];
     } else {
       rest.push_back(argv[i]);
     }
   }
   double n_opt = 200000, dim = 384, clusters = 1000, queries = 1000, kk = 10, m = 16, efc = 200, reps = 5, rank = 32,
-         spread = 1.0, noise = 0.25;
+         spread = 1.0, noise = 0.25, max_passages = 67000;
   const auto opt = dapt::bench::parse_options(
       static_cast<int>(rest.size()), rest.data(),
       {{"--n", &n_opt}, {"--dim", &dim}, {"--clusters", &clusters}, {"--queries", &queries}, {"--k", &kk},
        {"--m", &m}, {"--ef-construction", &efc}, {"--reps", &reps}, {"--rank", &rank}, {"--spread", &spread},
-       {"--noise", &noise}});
+       {"--noise", &noise}, {"--max-passages", &max_passages}});
   const std::vector<std::int64_t> efs = parse_list(efs_text);
   const int threads = dapt::apply_thread_policy();
   dapt::bench::print_header(kBenchmark);
@@ -278,6 +329,29 @@ int run(int argc, char** argv) {
   std::string tag;
   std::vector<float> base, q;
   std::int64_t n = 0, d = 0;
+  if (!embedder_dir.empty() || !corpus.empty()) {
+    if (embedder_dir.empty() || corpus.empty() || !vectors_file.empty())
+      throw std::runtime_error("--embedder and --corpus go together, and replace --vectors");
+    // The passages' embeddings are cached under a name made of the embedder folder, the corpus
+    // and the cap: delete the file to re-embed after retraining the embedder.
+    const std::uint64_t h = splitmix64(std::hash<std::string>{}(fs::absolute(embedder_dir).string() + "|" + corpus) ^
+                                       static_cast<std::uint64_t>(max_passages));
+    char name[64];
+    std::snprintf(name, sizeof name, "hnsw_corpus_%016llx.npy", static_cast<unsigned long long>(h));
+    vectors_file = (opt.data_dir / name).string();
+    if (!fs::exists(vectors_file)) {
+      const std::vector<std::string> passages = corpus_passages(corpus, static_cast<std::int64_t>(max_passages));
+      auto emb = dapt::embed::load_embedder(embedder_dir);
+      const dapt::tokenizer::Tokenizer tok = dapt::tokenizer::load_tokenizer(fs::path(embedder_dir) / "tokenizer.json");
+      const auto t0 = std::chrono::steady_clock::now();
+      const dapt::Tensor<dapt::Cpu> e = emb->embed(tok, passages, dapt::embed::TextKind::kPassage, 64);
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::printf("embedded %zu passages of %s with %s (dim %lld) in %.1f s (%.0f passages/s)\n", passages.size(),
+                  corpus.c_str(), embedder_dir.c_str(), static_cast<long long>(emb->dim()), secs,
+                  static_cast<double>(passages.size()) / secs);
+      write_npy(vectors_file, e.data<const float>(), "<f4", sizeof(float), e.dim(0), e.dim(1));
+    }
+  }
   if (!vectors_file.empty()) {
     const auto all = read_npy(vectors_file, "<f4", sizeof(float));
     if (!all) throw std::runtime_error("cannot open --vectors " + vectors_file);
