@@ -4,7 +4,8 @@
 #include <cuda_runtime.h>
 
 #include "backend/cuda/dtype_kernels.hpp"
-#include "dapt/cuda.cuh"
+#include "dapt/backend/cuda/allocator.cuh"
+#include "dapt/core/dtype.hpp"
 
 namespace {
 

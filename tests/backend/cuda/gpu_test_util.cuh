@@ -71,15 +71,24 @@ class DeviceBuffer {
   void upload(const std::vector<float>& host) {
     std::vector<T> tmp(host.size());
     for (std::size_t i = 0; i < host.size(); ++i) tmp[i] = convert(host[i]);
-    DAPT_CUDA_CHECK(cudaMemcpy(p_, tmp.data(), tmp.size() * sizeof(T), cudaMemcpyHostToDevice));
+    // On the context's stream (non-blocking: it does not order against the legacy default
+    // stream), then waited for, so the op that follows sees the data.
+    DAPT_CUDA_CHECK(cudaMemcpyAsync(p_, tmp.data(), tmp.size() * sizeof(T), cudaMemcpyHostToDevice,
+                                    dapt::cuda::current_stream()));
+    dapt::cuda::current().synchronize();
   }
   /// Fills with NaN (0xFF bytes are a NaN in fp32 and bf16), so unwritten elements show.
-  void poison() { DAPT_CUDA_CHECK(cudaMemset(p_, 0xff, n_ * sizeof(T))); }
+  void poison() {
+    DAPT_CUDA_CHECK(cudaMemsetAsync(p_, 0xff, n_ * sizeof(T), dapt::cuda::current_stream()));
+    dapt::cuda::current().synchronize();
+  }
   /// Waits for the current context, then downloads as fp32.
   std::vector<float> download() const {
     dapt::cuda::current().synchronize();
     std::vector<T> tmp(n_);
-    DAPT_CUDA_CHECK(cudaMemcpy(tmp.data(), p_, n_ * sizeof(T), cudaMemcpyDeviceToHost));
+    DAPT_CUDA_CHECK(cudaMemcpyAsync(tmp.data(), p_, n_ * sizeof(T), cudaMemcpyDeviceToHost,
+                                    dapt::cuda::current_stream()));
+    dapt::cuda::current().synchronize();
     std::vector<float> out(n_);
     for (std::size_t i = 0; i < n_; ++i) out[i] = static_cast<float>(tmp[i]);
     return out;

@@ -1,0 +1,292 @@
+/// @file sampling_test.cu
+/// @brief cuda::sample_tokens / sample_token against nn::Sampler, token for token: for every row
+/// the CPU Sampler's own next `uniform_double()` is read from a copy of its Rng and handed to the
+/// device, so both draw the same u. Greedy and temperature 0, plain sampling, top-k (ties at the
+/// k-th value kept), top-p (the full sort of a 50,000 and a 128,256 vocabulary), all combined with
+/// temperature and a repetition penalty over contexts with repeated ids, on vocabularies of 419
+/// and 50,000, fp32 and bf16 logits, random and tie-heavy (quantised) logits; then u = 0, -inf
+/// masks, and the rows the CPU rejects (NaN, +inf, all -inf, a context id out of range).
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "dapt/backend/cuda/sampling.cuh"
+#include "dapt/nn/sampling.hpp"
+#include "dapt_catch.hpp"
+#include "gpu_test_util.cuh"
+
+namespace {
+
+using dapt::bf16;
+using dapt::nn::SamplingOptions;
+using namespace dapt_gpu_test;
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+/// The test's uploads run on the legacy default stream, the kernels on the context's
+/// non-blocking stream: wait for the former before launching the latter.
+void device_ready() { DAPT_CUDA_CHECK(cudaDeviceSynchronize()); }
+
+/// A device array of a trivially copyable type, uploaded from a host vector.
+template <class U>
+class DeviceArray {
+ public:
+  explicit DeviceArray(const std::vector<U>& host) : n_(host.size()) {
+    DAPT_CUDA_CHECK(cudaMalloc(&p_, std::max<std::size_t>(n_, 1) * sizeof(U)));
+    if (n_) DAPT_CUDA_CHECK(cudaMemcpy(p_, host.data(), n_ * sizeof(U), cudaMemcpyHostToDevice));
+  }
+  ~DeviceArray() { cudaFree(p_); }
+  DeviceArray(const DeviceArray&) = delete;
+  DeviceArray& operator=(const DeviceArray&) = delete;
+  U* get() const { return p_; }
+  void poison() { DAPT_CUDA_CHECK(cudaMemset(p_, 0x7f, n_ * sizeof(U))); }
+  std::vector<U> download() const {
+    dapt::cuda::current().synchronize();
+    std::vector<U> host(n_);
+    if (n_) DAPT_CUDA_CHECK(cudaMemcpy(host.data(), p_, n_ * sizeof(U), cudaMemcpyDeviceToHost));
+    return host;
+  }
+
+ private:
+  U* p_ = nullptr;
+  std::size_t n_ = 0;
+};
+
+/// Rows of logits with their contexts (CSR), as the test builds them.
+struct Batch {
+  std::int64_t rows = 0, vocab = 0;
+  std::vector<float> logits;            // (rows, vocab), already rounded to T
+  std::vector<std::int32_t> context;    // concatenated
+  std::vector<std::int64_t> offsets;    // (rows + 1,)
+  std::span<const float> row(std::int64_t r) const {
+    return std::span<const float>(logits).subspan(static_cast<std::size_t>(r * vocab), static_cast<std::size_t>(vocab));
+  }
+  std::span<const std::int32_t> ctx(std::int64_t r) const {
+    const auto lo = static_cast<std::size_t>(offsets[static_cast<std::size_t>(r)]);
+    const auto hi = static_cast<std::size_t>(offsets[static_cast<std::size_t>(r) + 1]);
+    return std::span<const std::int32_t>(context).subspan(lo, hi - lo);
+  }
+};
+
+/// `rows` rows of logits in [-4, 4) (quantised to steps of 0.5 when `ties`, so the top-k
+/// threshold and the top-p order meet many equal logits), rounded to T, with contexts of 0..40
+/// ids drawn from the first 60 ids (many repeats; both signs of logits get penalised).
+template <class T>
+Batch make_batch(std::int64_t rows, std::int64_t vocab, bool ties, std::uint64_t salt) {
+  auto g = rng(salt);
+  Batch b;
+  b.rows = rows;
+  b.vocab = vocab;
+  b.logits = uniform(g, static_cast<std::size_t>(rows * vocab), -4.0f, 4.0f);
+  if (ties)
+    for (auto& l : b.logits) l = std::round(l * 2.0f) / 2.0f;
+  if constexpr (std::is_same_v<T, bf16>) b.logits = round_bf16(std::move(b.logits));
+  std::uniform_int_distribution<int> len(0, 40);
+  std::uniform_int_distribution<std::int32_t> id(0, static_cast<std::int32_t>(std::min<std::int64_t>(vocab, 60) - 1));
+  b.offsets.push_back(0);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const int n = len(g);
+    for (int i = 0; i < n; ++i) b.context.push_back(id(g));
+    b.offsets.push_back(static_cast<std::int64_t>(b.context.size()));
+  }
+  return b;
+}
+
+/// The CPU's tokens for every row (kSampleInvalid where it throws) and the draws it used: each
+/// row's u is the next uniform_double() of the Sampler's Rng, read from a copy beforehand.
+std::vector<std::int32_t> cpu_tokens(const Batch& b, const SamplingOptions& o, std::uint64_t seed,
+                                     std::vector<double>& draws) {
+  dapt::nn::Sampler sampler(o, seed);
+  std::vector<std::int32_t> tokens(static_cast<std::size_t>(b.rows));
+  draws.assign(static_cast<std::size_t>(b.rows), 0.0);
+  for (std::int64_t r = 0; r < b.rows; ++r) {
+    dapt::Rng probe = sampler.rng();
+    draws[static_cast<std::size_t>(r)] = probe.uniform_double();
+    std::vector<float> row(b.row(r).begin(), b.row(r).end());
+    try {
+      tokens[static_cast<std::size_t>(r)] = sampler.sample(row, b.ctx(r));
+    } catch (const dapt::Error&) {
+      tokens[static_cast<std::size_t>(r)] = dapt::cuda::kSampleInvalid;
+    }
+  }
+  return tokens;
+}
+
+/// The device's tokens for the batch with the given draws (sample_tokens), poisoned first.
+template <class T>
+std::vector<std::int32_t> gpu_tokens(const Batch& b, const SamplingOptions& o, const std::vector<double>& draws) {
+  DeviceBuffer<T> logits(b.logits);
+  DeviceArray<std::int32_t> context(b.context), tokens(std::vector<std::int32_t>(static_cast<std::size_t>(b.rows)));
+  DeviceArray<std::int64_t> offsets(b.offsets);
+  DeviceArray<double> u(draws);
+  tokens.poison();
+  device_ready();
+  dapt::cuda::sample_tokens(logits.get(), b.rows, b.vocab, context.get(), offsets.get(), o, u.get(), tokens.get());
+  return tokens.download();
+}
+
+template <class T>
+void check_against_cpu(const Batch& b, const SamplingOptions& o, std::uint64_t seed, const char* what) {
+  INFO((std::is_same_v<T, bf16> ? "bf16" : "fp32")
+       << " " << what << ": vocab " << b.vocab << ", temperature " << o.temperature << ", top_k " << o.top_k
+       << ", top_p " << o.top_p << ", penalty " << o.repetition_penalty << (o.greedy ? ", greedy" : "") << ", seed "
+       << run_seed());
+  std::vector<double> draws;
+  const auto want = cpu_tokens(b, o, seed, draws);
+  const auto got = gpu_tokens<T>(b, o, draws);
+  std::size_t mismatches = 0;
+  std::int64_t first = -1;
+  for (std::size_t r = 0; r < want.size(); ++r)
+    if (got[r] != want[r]) {
+      if (first < 0) first = static_cast<std::int64_t>(r);
+      ++mismatches;
+    }
+  INFO("first mismatch at row " << first << ": gpu " << (first >= 0 ? got[static_cast<std::size_t>(first)] : 0)
+                                << ", cpu " << (first >= 0 ? want[static_cast<std::size_t>(first)] : 0) << ", u "
+                                << (first >= 0 ? draws[static_cast<std::size_t>(first)] : 0.0));
+  CHECK(mismatches == 0);
+}
+
+SamplingOptions options(float temperature, int top_k, float top_p, float penalty, bool greedy = false) {
+  SamplingOptions o;
+  o.temperature = temperature;
+  o.top_k = top_k;
+  o.top_p = top_p;
+  o.repetition_penalty = penalty;
+  o.greedy = greedy;
+  return o;
+}
+
+template <class T>
+void check_all_options(std::int64_t vocab, std::uint64_t salt) {
+  const std::int64_t rows = 48;
+  for (bool ties : {false, true}) {
+    const Batch b = make_batch<T>(rows, vocab, ties, salt + (ties ? 1 : 0));
+    const char* what = ties ? "quantised logits" : "random logits";
+    const std::uint64_t seed = salt * 7 + (ties ? 3 : 0);
+    check_against_cpu<T>(b, options(1.0f, 0, 1.0f, 1.0f, true), seed, what);     // greedy
+    check_against_cpu<T>(b, options(0.0f, 0, 1.0f, 1.3f), seed, what);           // temperature 0, penalty
+    check_against_cpu<T>(b, options(1.0f, 0, 1.0f, 1.0f), seed, what);           // plain softmax
+    check_against_cpu<T>(b, options(0.7f, 0, 1.0f, 1.2f), seed, what);           // temperature, penalty
+    check_against_cpu<T>(b, options(1.0f, 1, 1.0f, 1.0f), seed, what);           // top-1 (all maxima kept)
+    check_against_cpu<T>(b, options(1.0f, 5, 1.0f, 1.0f), seed, what);
+    check_against_cpu<T>(b, options(1.3f, 50, 1.0f, 1.1f), seed, what);
+    check_against_cpu<T>(b, options(1.0f, static_cast<int>(vocab - 1), 1.0f, 1.0f), seed, what);
+    check_against_cpu<T>(b, options(1.0f, static_cast<int>(vocab), 1.0f, 1.0f), seed, what);  // disabled
+    check_against_cpu<T>(b, options(1.0f, 0, 0.9f, 1.0f), seed, what);           // top-p over everything
+    check_against_cpu<T>(b, options(0.5f, 0, 0.7f, 1.0f), seed, what);
+    check_against_cpu<T>(b, options(1.0f, 0, 0.05f, 1.0f), seed, what);          // tiny nucleus
+    check_against_cpu<T>(b, options(0.7f, 100, 0.8f, 1.2f), seed, what);         // all combined
+    check_against_cpu<T>(b, options(2.0f, 3, 0.95f, 1.5f), seed, what);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("gpu sampling: fp32 logits, every option, as nn::Sampler", "[gpu][sampling]") {
+  check_all_options<float>(kVocab, 11);
+  check_all_options<float>(50000, 13);
+}
+
+TEST_CASE("gpu sampling: bf16 logits, every option, as nn::Sampler", "[gpu][sampling]") {
+  check_all_options<bf16>(kVocab, 21);
+  check_all_options<bf16>(50000, 23);
+}
+
+TEST_CASE("gpu sampling: top-p over a 128,256 vocabulary (full sort)", "[gpu][sampling]") {
+  const Batch b = make_batch<float>(6, 128256, false, 31);
+  check_against_cpu<float>(b, options(1.0f, 0, 0.9f, 1.1f), 32, "large vocabulary");
+  check_against_cpu<float>(b, options(0.8f, 40000, 0.6f, 1.0f), 33, "large vocabulary, large k");
+}
+
+TEST_CASE("gpu sampling: one row with a host draw (sample_token)", "[gpu][sampling]") {
+  const Batch b = make_batch<float>(1, 50000, false, 41);
+  DeviceBuffer<float> logits(b.logits);
+  DeviceArray<std::int32_t> context(b.context), token(std::vector<std::int32_t>(1));
+  const SamplingOptions o = options(0.9f, 200, 0.9f, 1.25f);
+  dapt::nn::Sampler sampler(o, 42);
+  for (int step = 0; step < 20; ++step) {
+    INFO("step " << step);
+    dapt::Rng probe = sampler.rng();
+    const double u = probe.uniform_double();
+    std::vector<float> row(b.logits);
+    const auto want = sampler.sample(row, b.ctx(0));
+    token.poison();
+    device_ready();
+    dapt::cuda::sample_token(logits.get(), b.vocab, context.get(), static_cast<std::int64_t>(b.context.size()), o, u,
+                             token.get());
+    CHECK(token.download()[0] == want);
+  }
+}
+
+TEST_CASE("gpu sampling: u = 0 takes the first candidate, -inf masks, invalid rows", "[gpu][sampling]") {
+  const std::int64_t vocab = 5000;
+  Batch b = make_batch<float>(8, vocab, true, 51);
+  std::fill(b.context.begin(), b.context.end(), 0);  // contexts only penalise id 0
+  // Row 1: -inf everywhere but three ids; row 2: all -inf; row 3: a NaN; row 4: +inf;
+  // row 5: the maximum masked to -inf; rows 0, 6, 7 plain.
+  auto logit = [&](std::int64_t r, std::int64_t i) -> float& { return b.logits[static_cast<std::size_t>(r * vocab + i)]; };
+  for (std::int64_t i = 0; i < vocab; ++i) logit(1, i) = -kInf;
+  logit(1, 4321) = 1.0f;
+  logit(1, 17) = 0.5f;
+  logit(1, 2500) = 1.0f;
+  for (std::int64_t i = 0; i < vocab; ++i) logit(2, i) = -kInf;
+  logit(3, 1234) = std::numeric_limits<float>::quiet_NaN();
+  logit(4, 4999) = kInf;
+  for (std::int64_t i = 0; i < vocab; ++i)
+    if (logit(5, i) == 4.0f) logit(5, i) = -kInf;
+
+  // Against the CPU with its own draws: invalid rows give kSampleInvalid where the CPU throws.
+  check_against_cpu<float>(b, options(1.0f, 0, 1.0f, 1.0f), 52, "masked rows");
+  check_against_cpu<float>(b, options(1.0f, 7, 0.9f, 1.3f), 53, "masked rows");
+  check_against_cpu<float>(b, options(1.0f, 1, 1.0f, 1.0f, true), 54, "masked rows, greedy");
+
+  // u = 0: the first candidate of positive weight in the CPU's order.
+  const std::vector<double> zeros(static_cast<std::size_t>(b.rows), 0.0);
+  {
+    // Without top-p, ids ascending: the lowest id that is finite and at least the k-th largest.
+    const int k = 10;
+    const auto got = gpu_tokens<float>(b, options(1.0f, k, 1.0f, 1.0f), zeros);
+    for (std::int64_t r = 0; r < b.rows; ++r) {
+      INFO("row " << r);
+      std::vector<float> sorted(b.row(r).begin(), b.row(r).end());
+      std::nth_element(sorted.begin(), sorted.begin() + (k - 1), sorted.end(), std::greater<float>());
+      const float threshold = sorted[static_cast<std::size_t>(k - 1)];
+      std::int32_t want = dapt::cuda::kSampleInvalid;
+      if (r != 2 && r != 3 && r != 4)
+        for (std::int64_t i = 0; i < vocab; ++i)
+          if (b.row(r)[static_cast<std::size_t>(i)] >= threshold && b.row(r)[static_cast<std::size_t>(i)] != -kInf) {
+            want = static_cast<std::int32_t>(i);
+            break;
+          }
+      CHECK(got[static_cast<std::size_t>(r)] == want);
+    }
+  }
+  {
+    // With top-p, the most probable first: the argmax (lowest id among equal maxima).
+    const auto got = gpu_tokens<float>(b, options(1.0f, 0, 0.9f, 1.0f), zeros);
+    for (std::int64_t r = 0; r < b.rows; ++r) {
+      INFO("row " << r);
+      const std::int32_t want =
+          r == 2 || r == 3 || r == 4 ? dapt::cuda::kSampleInvalid : dapt::nn::argmax_token(b.row(r));
+      CHECK(got[static_cast<std::size_t>(r)] == want);
+    }
+  }
+
+  // A context id outside the vocabulary makes the row invalid, as the CPU's kOutOfRange.
+  Batch bad = make_batch<float>(2, kVocab, false, 55);
+  bad.context = {3, static_cast<std::int32_t>(kVocab), 5, 7};
+  bad.offsets = {0, 3, 4};
+  check_against_cpu<float>(bad, options(1.0f, 0, 1.0f, 1.2f), 56, "context id out of range");
+  const auto got = gpu_tokens<float>(bad, options(1.0f, 0, 1.0f, 1.2f), std::vector<double>(2, 0.5));
+  CHECK(got[0] == dapt::cuda::kSampleInvalid);
+  CHECK(got[1] != dapt::cuda::kSampleInvalid);
+}
