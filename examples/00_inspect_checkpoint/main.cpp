@@ -15,7 +15,8 @@
 #include <vector>
 
 #include "common/cli.hpp"
-#include "dapt/dapt.hpp"
+#include "dapt/core/progress.hpp"
+#include "dapt/io/llama_checkpoint.hpp"
 
 namespace {
 

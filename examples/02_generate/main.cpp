@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "common/cli.hpp"
+#include "dapt/extern_templates.hpp"  // instantiated once for all examples (dapt_instances)
 #include "dapt/core/parallel.hpp"
 #include "dapt/io/gguf_llama.hpp"
 #include "dapt/io/llama_checkpoint.hpp"

@@ -37,6 +37,7 @@
 
 #include "common/training.hpp"
 #include "common/cli.hpp"
+#include "dapt/extern_templates.hpp"  // instantiated once for all examples (dapt_instances)
 #include "dapt/train/trainer.hpp"
 
 namespace {

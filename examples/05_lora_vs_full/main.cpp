@@ -34,6 +34,7 @@
 
 #include "common/training.hpp"
 #include "common/cli.hpp"
+#include "dapt/extern_templates.hpp"  // instantiated once for all examples (dapt_instances)
 #include "dapt/nn/lora.hpp"
 #include "dapt/train/trainer.hpp"
 

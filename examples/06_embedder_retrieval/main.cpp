@@ -81,6 +81,7 @@
 
 #include "common/cli.hpp"
 #include "common/training.hpp"
+#include "dapt/extern_templates.hpp"  // instantiated once for all examples (dapt_instances)
 #include "dapt/core/rng.hpp"
 #include "dapt/embed/contrastive.hpp"
 #include "dapt/embed/contrastive_data.hpp"

@@ -16,6 +16,7 @@
 #include "dapt/eval/multiple_choice.hpp"
 #include "dapt/io/safetensors.hpp"
 #include "dapt_catch.hpp"
+#include "dapt/extern_templates.hpp"
 #include "eval/eval_test_util.hpp"
 #include "test_util.hpp"
 

@@ -14,6 +14,7 @@
 #include "dapt/nn/llama.hpp"
 #include "dapt/train/optimizer.hpp"
 #include "dapt_catch.hpp"
+#include "dapt/extern_templates.hpp"
 #include "test_util.hpp"
 #include "nn/reference_util.hpp"
 

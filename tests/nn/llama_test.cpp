@@ -18,6 +18,7 @@
 #include "dapt/tokenizer/sentencepiece.hpp"
 #include "dapt/train/optimizer.hpp"
 #include "dapt_catch.hpp"
+#include "dapt/extern_templates.hpp"
 #include "test_util.hpp"
 
 // Counts heap allocations of at least 4 KiB (tensor-sized), to show that a training or decode

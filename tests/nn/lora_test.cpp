@@ -21,6 +21,7 @@
 #include "dapt/tokenizer/hf_json.hpp"
 #include "dapt/train/trainer.hpp"
 #include "dapt_catch.hpp"
+#include "dapt/extern_templates.hpp"
 #include "test_util.hpp"
 #include "model_util.hpp"
 #include "nn/reference_util.hpp"

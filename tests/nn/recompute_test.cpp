@@ -19,6 +19,7 @@
 #include "dapt/nn/lora.hpp"
 #include "dapt/train/trainer.hpp"
 #include "dapt_catch.hpp"
+#include "dapt/extern_templates.hpp"
 
 using namespace dapt;
 namespace fs = std::filesystem;

@@ -23,6 +23,7 @@
 #include "dapt/core/parallel.hpp"
 #include "dapt/tokenizer/hf_json.hpp"
 #include "dapt_catch.hpp"
+#include "dapt/extern_templates.hpp"
 #include "model_util.hpp"
 
 namespace {
