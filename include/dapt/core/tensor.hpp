@@ -121,6 +121,10 @@ struct DeviceAllocator<Cpu> {
   static void fill_zero(void* p, std::size_t bytes) noexcept {
     if (bytes) std::memset(p, 0, bytes);
   }
+  /// Copies `bytes` bytes of host memory to `dst` (memory of this device).
+  static void copy_from_host(void* dst, const void* src, std::size_t bytes) noexcept {
+    if (bytes) std::memcpy(dst, src, bytes);
+  }
 };
 
 /// A non-owning view: pointer, dtype, shape and strides (in elements). Cheap to copy. The caller

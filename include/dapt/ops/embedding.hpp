@@ -27,7 +27,8 @@ void embedding_backward(const TensorView<Device>& dout, const TensorView<Device>
                 dout.shape().str(), ", ids ", ids.shape().str(), ", table gradient ", dtable.shape().str(),
                 " do not agree");
   backend::EmbeddingKernels<Device>::scatter_add(dout.template data<const float>(), ids.template data<const std::int32_t>(),
-                                                 dtable.template data<float>(), ids.numel(), dtable.dim(1));
+                                                 dtable.template data<float>(), ids.numel(), dtable.dim(1),
+                                                 dtable.dim(0));
 }
 
 }  // namespace dapt::ops

@@ -29,7 +29,10 @@ constexpr std::string_view pool_mode_name(PoolMode m) noexcept {
 }
 
 namespace detail {
-inline void check_pool_args(const char* fn, const TensorView<Cpu>& h, const TensorView<Cpu>& mask) {
+/// `h` (N, T, C) lives on the device; the mask (N, T) is a host tensor on every device (its rows
+/// are checked here, and the CUDA kernels copy it to the device).
+template <class Device>
+void check_pool_args(const char* fn, const TensorView<Device>& h, const TensorView<Cpu>& mask) {
   DAPT_CHECK_AS(kShape, h.rank() == 3 && h.dtype() == DType::kF32 && h.is_contiguous(), fn,
                 ": h must be contiguous F32 (N, T, C), got ", h.shape().str(), " ", dtype_name(h.dtype()));
   DAPT_CHECK_AS(kShape, mask.shape() == Shape({h.dim(0), h.dim(1)}) && mask.dtype() == DType::kI32, fn,

@@ -9,8 +9,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <numbers>
 #include <span>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "dapt/backend/cpu/rope.hpp"
@@ -139,6 +142,25 @@ class RopeTable {
   const float* cos_data() const noexcept { return cos_.data(); }
   /// (max_positions, hd/2), row-major.
   const float* sin_data() const noexcept { return sin_.data(); }
+  /// The (cos, sin) tables where kernels of `Device` read them: the host tables on the CPU; on
+  /// another device a copy in its memory, made on first use and again after the tables grew
+  /// (so, like `ensure`, it allocates only on growth). One such device per table.
+  template <class Device>
+  std::pair<const float*, const float*> tables() const {
+    if constexpr (std::is_same_v<Device, Cpu>) {
+      return {cos_.data(), sin_.data()};
+    } else {
+      const std::size_t bytes = cos_.size() * sizeof(float);
+      if (mirror_rows_ != rows_ || !mirror_) {
+        auto storage = DeviceAllocator<Device>::allocate(2 * bytes);
+        DeviceAllocator<Device>::copy_from_host(storage.get(), cos_.data(), bytes);
+        DeviceAllocator<Device>::copy_from_host(storage.get() + bytes, sin_.data(), bytes);
+        mirror_ = std::move(storage);
+        mirror_rows_ = rows_;
+      }
+      return {reinterpret_cast<const float*>(mirror_.get()), reinterpret_cast<const float*>(mirror_.get() + bytes)};
+    }
+  }
   /// transformers' `attention_scaling` (multiplies cos and sin): 1 for default, linear and llama3.
   float attention_scaling() const noexcept { return 1.0f; }
 
@@ -152,6 +174,8 @@ class RopeTable {
   std::vector<float> inv_freq_;  // (hd/2)
   std::vector<float> cos_;       // (rows, hd/2)
   std::vector<float> sin_;       // (rows, hd/2)
+  mutable std::shared_ptr<std::byte> mirror_;  // cos then sin on a non-CPU device (tables<Device>)
+  mutable std::int64_t mirror_rows_ = -1;
 };
 
 namespace detail {
@@ -175,22 +199,25 @@ void check_rope_args(const char* fn, const char* xname, const TensorView<Device>
 }  // namespace detail
 
 /// Rotates x (B, T, H, hd) in place: each head vector at token (b, t) by positions[b, t] (B, T)
-/// times inv_freq. Throws kOutOfRange for a position outside [0, table.max_positions()).
+/// times inv_freq. On the CPU a position outside [0, table.max_positions()) throws kOutOfRange;
+/// the CUDA kernel cannot throw without a host synchronisation and writes NaN for that token.
 template <class Device>
 void rope_forward(const TensorView<Device>& x, const TensorView<Device>& positions, const RopeTable& table) {
   detail::check_rope_args("rope_forward", "x", x, positions, table);
+  const auto tabs = table.template tables<Device>();
   backend::RopeKernels<Device>::forward(x.template data<float>(), positions.template data<const std::int32_t>(),
-                                        x.dim(0) * x.dim(1), x.dim(2), x.dim(3), table.cos_data(),
-                                        table.sin_data(), table.max_positions());
+                                        x.dim(0) * x.dim(1), x.dim(2), x.dim(3), tabs.first,
+                                        tabs.second, table.max_positions());
 }
 
 /// The gradient of rope_forward: rotates dx (B, T, H, hd) in place by the opposite angles.
 template <class Device>
 void rope_backward(const TensorView<Device>& dx, const TensorView<Device>& positions, const RopeTable& table) {
   detail::check_rope_args("rope_backward", "dx", dx, positions, table);
+  const auto tabs = table.template tables<Device>();
   backend::RopeKernels<Device>::backward(dx.template data<float>(), positions.template data<const std::int32_t>(),
-                                         dx.dim(0) * dx.dim(1), dx.dim(2), dx.dim(3), table.cos_data(),
-                                         table.sin_data(), table.max_positions());
+                                         dx.dim(0) * dx.dim(1), dx.dim(2), dx.dim(3), tabs.first,
+                                         tabs.second, table.max_positions());
 }
 
 }  // namespace dapt::ops

@@ -28,9 +28,10 @@ struct EmbeddingKernels<Cpu> {
     }, 16);
   }
 
-  /// dtable (V, C)[ids[i]] += dout (N, C)[i] for every i, in order of i.
+  /// dtable (V, C)[ids[i]] += dout (N, C)[i] for every i, in order of i. `v` (the table's rows)
+  /// is the CUDA backend's bound for skipping bad ids; here gather has already refused them.
   static void scatter_add(const float* dout, const std::int32_t* ids, float* dtable, std::int64_t n,
-                          std::int64_t c) {
+                          std::int64_t c, [[maybe_unused]] std::int64_t v = 0) {
     constexpr std::int64_t kBlock = 64;
     const std::int64_t blocks = (c + kBlock - 1) / kBlock;
     parallel_for(0, blocks, [&](std::int64_t b) {

@@ -26,6 +26,11 @@ struct DeviceAllocator<Cuda> {
   static void fill_zero(void* p, std::size_t bytes) {
     if (bytes) DAPT_CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, cuda::current_stream()));
   }
+  /// Copies `bytes` bytes of host memory to device memory at `dst`, on the current context's
+  /// stream. The source may be reused as soon as this returns (pageable memory is staged).
+  static void copy_from_host(void* dst, const void* src, std::size_t bytes) {
+    if (bytes) DAPT_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, cuda::current_stream()));
+  }
 };
 
 namespace cuda {

@@ -1,0 +1,146 @@
+/// @file ops_facade_test.cu
+/// @brief The `ops::` facades on `Tensor<Cuda>` in fp32 mode: the same calls a layer makes, run on
+/// the device and on the CPU from the same inputs, agree (relative L2 <= 1e-5). This is what the
+/// per-kernel tests do not show: the facades' argument plumbing for Cuda (RoPE reading device
+/// copies of its tables, including after they grew; pooling with a host mask; the embedding
+/// backward's table bound), and Tensor<Cuda> storage with the host <-> device copies.
+#include <cstdint>
+#include <vector>
+
+#include "dapt/backend/cuda/allocator.cuh"
+#include "dapt/backend/cuda/embedding.cuh"
+#include "dapt/backend/cuda/norm.cuh"
+#include "dapt/backend/cuda/pooling.cuh"
+#include "dapt/backend/cuda/rope.cuh"
+#include "dapt/ops/embedding.hpp"
+#include "dapt/ops/norm.hpp"
+#include "dapt/ops/pooling.hpp"
+#include "dapt/ops/rope.hpp"
+#include "dapt_catch.hpp"
+#include "gpu_test_util.cuh"
+
+namespace {
+
+using dapt::Cpu;
+using dapt::Cuda;
+using dapt::DType;
+using dapt::Shape;
+using dapt::Tensor;
+
+Tensor<Cpu> host_f32(Shape s, const std::vector<float>& v) {
+  auto t = Tensor<Cpu>::empty(s, DType::kF32);
+  std::copy(v.begin(), v.end(), t.data<float>());
+  return t;
+}
+Tensor<Cpu> host_i32(Shape s, const std::vector<std::int32_t>& v) {
+  auto t = Tensor<Cpu>::empty(s, DType::kI32);
+  std::copy(v.begin(), v.end(), t.data<std::int32_t>());
+  return t;
+}
+Tensor<Cuda> to_device(const Tensor<Cpu>& h) {
+  auto d = Tensor<Cuda>::empty(h.shape(), h.dtype());
+  dapt::cuda::copy(h.view(), d.view());
+  return d;
+}
+/// A device tensor filled with NaN, so an element the op does not write fails the comparison.
+Tensor<Cuda> poisoned(Shape s) {
+  auto d = Tensor<Cuda>::empty(s, DType::kF32);
+  DAPT_CUDA_CHECK(cudaMemsetAsync(d.raw(), 0xff, d.nbytes(), dapt::cuda::current_stream()));
+  return d;
+}
+std::vector<float> to_host(const Tensor<Cuda>& d) {
+  auto h = Tensor<Cpu>::empty(d.shape(), d.dtype());
+  dapt::cuda::copy(d.view(), h.view());
+  dapt::cuda::current().synchronize();
+  return {h.data<float>(), h.data<float>() + h.numel()};
+}
+std::vector<float> values(const Tensor<Cpu>& h) { return {h.data<float>(), h.data<float>() + h.numel()}; }
+
+}  // namespace
+
+TEST_CASE("gpu ops facades: RMSNorm with the residual, forward and backward, on Tensor<Cuda>", "[gpu][ops]") {
+  using namespace dapt_gpu_test;
+  auto g = rng(101);
+  const std::int64_t n = kT, c = kD;
+  const auto x = host_f32({n, c}, uniform(g, n * c)), delta = host_f32({n, c}, uniform(g, n * c));
+  const auto w = host_f32({c}, uniform(g, c, 0.5f, 1.5f)), dy = host_f32({n, c}, uniform(g, n * c));
+  auto h = Tensor<Cpu>::empty({n, c}, DType::kF32), y = Tensor<Cpu>::empty({n, c}, DType::kF32);
+  auto rstd = Tensor<Cpu>::empty({n}, DType::kF32), dx = Tensor<Cpu>::empty({n, c}, DType::kF32);
+  auto dw = host_f32({c}, std::vector<float>(static_cast<std::size_t>(c), 0.25f));
+  dapt::ops::rms_norm_forward<Cpu>(x.view(), delta.view(), h.view(), w.view(), y.view(), rstd.view(), 1e-5f);
+  dapt::ops::rms_norm_backward<Cpu>(dy.view(), h.view(), w.view(), rstd.view(), dx.view(), dw.view(), false);
+
+  const auto dx_ = to_device(x), ddelta = to_device(delta), dw_ = to_device(w), ddy = to_device(dy);
+  auto dh = poisoned({n, c}), dy_out = poisoned({n, c}), drstd = poisoned({n}), ddx = poisoned({n, c});
+  auto ddw = to_device(host_f32({c}, std::vector<float>(static_cast<std::size_t>(c), 0.25f)));
+  dapt::ops::rms_norm_forward<Cuda>(dx_.view(), ddelta.view(), dh.view(), dw_.view(), dy_out.view(), drstd.view(), 1e-5f);
+  dapt::ops::rms_norm_backward<Cuda>(ddy.view(), dh.view(), dw_.view(), drstd.view(), ddx.view(), ddw.view(), false);
+  DAPT_GPU_REQUIRE_CLOSE(to_host(dh), values(h), kTolF32);
+  DAPT_GPU_REQUIRE_CLOSE(to_host(dy_out), values(y), kTolF32);
+  DAPT_GPU_REQUIRE_CLOSE(to_host(drstd), values(rstd), kTolF32);
+  DAPT_GPU_REQUIRE_CLOSE(to_host(ddx), values(dx), kTolF32);
+  DAPT_GPU_REQUIRE_CLOSE(to_host(ddw), values(dw), kTolF32);
+}
+
+TEST_CASE("gpu ops facades: RoPE reads device copies of its tables, also after they grew", "[gpu][ops][rope]") {
+  using namespace dapt_gpu_test;
+  auto g = rng(102);
+  dapt::io::RopeConfig rc;
+  rc.type = dapt::io::RopeType::kLlama3;
+  rc.theta = 500000.0;
+  rc.factor = 8.0;
+  rc.low_freq_factor = 1.0;
+  rc.high_freq_factor = 4.0;
+  rc.original_max_position_embeddings = 64;
+  dapt::ops::RopeTable table(rc, kHeadDim, 16);
+  const std::int64_t b = 2, t = kT, heads = kHeads;
+  for (const std::int32_t span : {16, 300}) {  // the second round needs more rows: the table grows
+    std::vector<std::int32_t> pos(static_cast<std::size_t>(b * t));
+    for (std::size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<std::int32_t>(g() % static_cast<std::uint64_t>(span));
+    table.ensure(span);
+    const auto hpos = host_i32({b, t}, pos);
+    auto x = host_f32({b, t, heads, kHeadDim}, uniform(g, static_cast<std::size_t>(b * t * heads * kHeadDim)));
+    auto dx = to_device(x);
+    const auto dpos = to_device(hpos);
+    dapt::ops::rope_forward<Cpu>(x.view(), hpos.view(), table);
+    dapt::ops::rope_forward<Cuda>(dx.view(), dpos.view(), table);
+    INFO("positions below " << span);
+    DAPT_GPU_REQUIRE_CLOSE(to_host(dx), values(x), kTolF32);
+    dapt::ops::rope_backward<Cpu>(x.view(), hpos.view(), table);
+    dapt::ops::rope_backward<Cuda>(dx.view(), dpos.view(), table);
+    DAPT_GPU_REQUIRE_CLOSE(to_host(dx), values(x), kTolF32);
+  }
+}
+
+TEST_CASE("gpu ops facades: embedding and mean pooling with a host mask", "[gpu][ops]") {
+  using namespace dapt_gpu_test;
+  auto g = rng(103);
+  const std::int64_t n = 3, t = kT, c = kD, v = kVocab;
+  std::vector<std::int32_t> ids(static_cast<std::size_t>(n * t)), mask(static_cast<std::size_t>(n * t), 1);
+  for (auto& id : ids) id = static_cast<std::int32_t>(g() % static_cast<std::uint64_t>(v));
+  for (std::int64_t j = 20; j < t; ++j) mask[static_cast<std::size_t>(t + j)] = 0;   // row 1: right padding
+  for (std::int64_t j = 0; j < 11; ++j) mask[static_cast<std::size_t>(2 * t + j)] = 0;  // row 2: left padding
+  const auto table = host_f32({v, c}, uniform(g, v * c)), hids = host_i32({n * t}, ids), hmask = host_i32({n, t}, mask);
+  auto e = Tensor<Cpu>::empty({n, t, c}, DType::kF32), out = Tensor<Cpu>::empty({n, c}, DType::kF32);
+  auto norms = Tensor<Cpu>::empty({n}, DType::kF32);
+  dapt::ops::embedding_forward<Cpu>(table.view(), hids.view(), e.view());
+  dapt::ops::pool_forward<Cpu>(e.view(), hmask.view(), out.view(), norms.view(), dapt::ops::PoolMode::kMean, true);
+  const auto dout = host_f32({n, c}, uniform(g, n * c));
+  auto dh = Tensor<Cpu>::empty({n, t, c}, DType::kF32);
+  auto dtable = host_f32({v, c}, std::vector<float>(static_cast<std::size_t>(v * c), 0.5f));
+  dapt::ops::pool_backward<Cpu>(dout.view(), out.view(), norms.view(), hmask.view(), dh.view(), dapt::ops::PoolMode::kMean, true);
+  dapt::ops::embedding_backward<Cpu>(dh.view(), hids.view(), dtable.view());
+
+  const auto dtab = to_device(table), dids = to_device(hids), ddout = to_device(dout);
+  auto de = poisoned({n, t, c}), dout_ = poisoned({n, c}), dnorms = poisoned({n}), ddh = poisoned({n, t, c});
+  auto ddtable = to_device(host_f32({v, c}, std::vector<float>(static_cast<std::size_t>(v * c), 0.5f)));
+  dapt::ops::embedding_forward<Cuda>(dtab.view(), dids.view(), de.view());
+  dapt::ops::pool_forward<Cuda>(de.view(), hmask.view(), dout_.view(), dnorms.view(), dapt::ops::PoolMode::kMean, true);
+  dapt::ops::pool_backward<Cuda>(ddout.view(), dout_.view(), dnorms.view(), hmask.view(), ddh.view(), dapt::ops::PoolMode::kMean, true);
+  dapt::ops::embedding_backward<Cuda>(ddh.view(), dids.view(), ddtable.view());
+  DAPT_GPU_REQUIRE_CLOSE(to_host(de), values(e), kTolF32);
+  DAPT_GPU_REQUIRE_CLOSE(to_host(dout_), values(out), kTolF32);
+  DAPT_GPU_REQUIRE_CLOSE(to_host(dnorms), values(norms), kTolF32);
+  DAPT_GPU_REQUIRE_CLOSE(to_host(ddh), values(dh), kTolF32);
+  DAPT_GPU_REQUIRE_CLOSE(to_host(ddtable), values(dtable), kTolF32);
+}
