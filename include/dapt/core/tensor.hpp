@@ -234,10 +234,10 @@ class Tensor {
     return Tensor(storage, TensorView<Device>(storage.get(), dtype, shape));
   }
 
-  /// Zero-filled host tensor.
-  static Tensor zeros(Shape shape, DType dtype) requires std::is_same_v<Device, Cpu> {
+  /// Zero-filled tensor (on a GPU the fill is enqueued on the current stream, not waited for).
+  static Tensor zeros(Shape shape, DType dtype) {
     Tensor t = empty(shape, dtype);
-    std::memset(t.raw(), 0, t.nbytes());
+    DeviceAllocator<Device>::fill_zero(t.raw(), t.nbytes());
     return t;
   }
 

@@ -11,6 +11,7 @@
 #include "dapt/core/rng.hpp"
 #include "dapt/core/tensor.hpp"
 #include "dapt/io/hf_config.hpp"
+#include "dapt/ops/elementwise.hpp"
 #include "dapt/nn/attention.hpp"
 #include "dapt/nn/kv_cache.hpp"
 #include "dapt/nn/layer.hpp"
@@ -19,23 +20,6 @@
 
 namespace dapt::nn {
 
-namespace detail {
-/// out = a + b, element-wise (host).
-inline void add(const TensorView<Cpu>& a, const TensorView<Cpu>& b, const TensorView<Cpu>& out) {
-  const float* pa = a.data<const float>();
-  const float* pb = b.data<const float>();
-  float* po = out.data<float>();
-  const std::int64_t n = a.numel();
-  parallel_for(0, (n + 8191) / 8192, [&](std::int64_t c) {
-    const std::int64_t e = std::min(n, (c + 1) * 8192);
-    for (std::int64_t i = c * 8192; i < e; ++i) po[i] = pa[i] + pb[i];
-  });
-}
-/// dst = src (host).
-inline void copy(const TensorView<Cpu>& src, const TensorView<Cpu>& dst) {
-  std::memcpy(dst.raw(), src.raw(), src.nbytes());
-}
-}  // namespace detail
 
 template <class Device>
 class DecoderBlock {
@@ -70,7 +54,7 @@ class DecoderBlock {
     TensorView<Device> n2 = norm2_.forward_residual(x, a, h);
     TensorView<Device> m = mlp_.forward(n2);
     TensorView<Device> out = out_.view(x.shape());
-    detail::add(h, m, out);
+    ops::add(h, m, out);
     return out;
   }
 
@@ -81,7 +65,7 @@ class DecoderBlock {
     TensorView<Device> h;
     TensorView<Device> m = mlp_.forward(norm2_.forward_residual(x, a, h));
     TensorView<Device> out = out_.view(x.shape());
-    detail::add(h, m, out);
+    ops::add(h, m, out);
     return out;
   }
 
@@ -89,11 +73,11 @@ class DecoderBlock {
   TensorView<Device> backward(const TensorView<Device>& dout) {
     TensorView<Device> dn2 = mlp_.backward(dout);
     TensorView<Device> dh = dh_.view(dout.shape());
-    detail::copy(dout, dh);
+    ops::copy(dout, dh);
     norm2_.backward(dn2, dh, true);
     TensorView<Device> dn1 = attn_.backward(dh);
     TensorView<Device> dx = dx_.view(dout.shape());
-    detail::copy(dh, dx);
+    ops::copy(dh, dx);
     norm1_.backward(dn1, dx, true);
     return dx;
   }

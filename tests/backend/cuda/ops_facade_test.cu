@@ -8,10 +8,12 @@
 #include <vector>
 
 #include "dapt/backend/cuda/allocator.cuh"
+#include "dapt/backend/cuda/elementwise.cuh"
 #include "dapt/backend/cuda/embedding.cuh"
 #include "dapt/backend/cuda/norm.cuh"
 #include "dapt/backend/cuda/pooling.cuh"
 #include "dapt/backend/cuda/rope.cuh"
+#include "dapt/ops/elementwise.hpp"
 #include "dapt/ops/embedding.hpp"
 #include "dapt/ops/norm.hpp"
 #include "dapt/ops/pooling.hpp"
@@ -143,4 +145,24 @@ TEST_CASE("gpu ops facades: embedding and mean pooling with a host mask", "[gpu]
   DAPT_GPU_REQUIRE_CLOSE(to_host(dnorms), values(norms), kTolF32);
   DAPT_GPU_REQUIRE_CLOSE(to_host(ddh), values(dh), kTolF32);
   DAPT_GPU_REQUIRE_CLOSE(to_host(ddtable), values(dtable), kTolF32);
+}
+
+TEST_CASE("gpu ops facades: the residual stream's add and copy, and Tensor<Cuda>::zeros", "[gpu][ops]") {
+  using namespace dapt_gpu_test;
+  auto g = rng(104);
+  const std::int64_t n = kT * kD * 3 + 5;  // several blocks and a tail
+  const auto a = host_f32({n}, uniform(g, static_cast<std::size_t>(n))), b = host_f32({n}, uniform(g, static_cast<std::size_t>(n)));
+  auto sum = Tensor<Cpu>::empty({n}, DType::kF32);
+  dapt::ops::add<Cpu>(a.view(), b.view(), sum.view());
+  const auto da = to_device(a), db = to_device(b);
+  auto dsum = poisoned({n}), dcopy = poisoned({n});
+  dapt::ops::add<Cuda>(da.view(), db.view(), dsum.view());
+  dapt::ops::copy<Cuda>(dsum.view(), dcopy.view());
+  DAPT_GPU_REQUIRE_CLOSE(to_host(dsum), values(sum), 0.0);
+  DAPT_GPU_REQUIRE_CLOSE(to_host(dcopy), values(sum), 0.0);
+  dapt::ops::add<Cuda>(dsum.view(), db.view(), dsum.view());  // in place
+  dapt::ops::add<Cpu>(sum.view(), b.view(), sum.view());
+  DAPT_GPU_REQUIRE_CLOSE(to_host(dsum), values(sum), 0.0);
+  const auto z = Tensor<Cuda>::zeros({n}, DType::kF32);
+  REQUIRE(to_host(z) == std::vector<float>(static_cast<std::size_t>(n), 0.0f));
 }
