@@ -125,6 +125,10 @@ struct DeviceAllocator<Cpu> {
   static void copy_from_host(void* dst, const void* src, std::size_t bytes) noexcept {
     if (bytes) std::memcpy(dst, src, bytes);
   }
+  /// Copies `bytes` bytes of this device's memory to host memory at `dst`, complete on return.
+  static void copy_to_host(void* dst, const void* src, std::size_t bytes) noexcept {
+    if (bytes) std::memcpy(dst, src, bytes);
+  }
 };
 
 /// A non-owning view: pointer, dtype, shape and strides (in elements). Cheap to copy. The caller

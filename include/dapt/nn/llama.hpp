@@ -164,6 +164,7 @@ class Llama {
     fn(losses_);
     fn(last_);
     if constexpr (std::is_same_v<Device, Cpu>) fn(targets_);
+    else fn(dev_targets_);
   }
 
   /// Bytes held by the buffers of `visit_buffers`: the activation memory after a step, at the
@@ -209,7 +210,12 @@ class Llama {
   LossResult head_loss(const TensorView<Device>& h, const TensorView<Device>& ids, const TensorView<Cpu>& labels,
                        const LossOptions& opt, bool train) {
     const std::int64_t b = ids.dim(0), t = ids.dim(1), n = b * t, c = config_.hidden_size, v = config_.vocab_size;
-    const TensorView<Cpu> lab = labels.raw() ? labels : TensorView<Cpu>(ids);
+    TensorView<Cpu> lab = labels;
+    if (!lab.raw()) {
+      if constexpr (std::is_same_v<Device, Cpu>) lab = ids;
+      else DAPT_FAIL(ErrorCategory::kInvalidArgument, "Llama<", Device::kName, ">: pass the labels as a host tensor "
+                     "(the ids live on the device)");
+    }
     DAPT_CHECK_AS(kShape, lab.shape() == ids.shape(), "Llama: labels of shape ", lab.shape().str(), " for ids of shape ",
                   ids.shape().str());
     DAPT_CHECK_AS(kDtype, lab.dtype() == DType::kI32, "Llama: labels must be I32, got ", dtype_name(lab.dtype()));
@@ -235,18 +241,31 @@ class Llama {
     if (train) dh_ = dh_buf_.view(h.shape());
     Param<Device>& w = head_.weight();
     TensorView<Device> losses = losses_.view({n});
+    TensorView<Device> dev_targets;
+    if constexpr (std::is_same_v<Device, Cpu>) {
+      dev_targets = targets;
+    } else {
+      dev_targets = dev_targets_.view({n}, DType::kI32);
+      DeviceAllocator<Device>::copy_from_host(dev_targets.raw(), targets.raw(), targets.nbytes());
+    }
     for (std::int64_t r0 = 0; r0 < n; r0 += rows) {
       const std::int64_t r1 = std::min(n, r0 + rows);
       const TensorView<Device> hc = h2.slice(0, r0, r1);
       TensorView<Device> logits = logits_.view({r1 - r0, v});
       ops::linear_forward(hc, w.value().view(), TensorView<Device>(), logits);
-      ops::cross_entropy(logits, targets.slice(0, r0, r1), losses.slice(0, r0, r1), scale, train);
+      ops::cross_entropy(logits, dev_targets.slice(0, r0, r1), losses.slice(0, r0, r1), scale, train);
       if (!train) continue;
       ops::linear_backward_weight(logits, hc, w.trainable() ? w.grad().view() : TensorView<Device>(), TensorView<Device>());
       ops::linear_backward_input(logits, w.value().view(), dh_.reshape({n, c}).slice(0, r0, r1));
     }
     double sum = 0;
     const float* ls = losses.template data<const float>();
+    if constexpr (!std::is_same_v<Device, Cpu>) {
+      // The per-token losses come back to the host (a wait at the end of the step).
+      TensorView<Cpu> host = host_losses_.view({n});
+      DeviceAllocator<Device>::copy_to_host(host.raw(), losses.raw(), losses.nbytes());
+      ls = host.template data<const float>();
+    }
     for (std::int64_t i = 0; i < n; ++i) sum += ls[i];
     r.sum = sum;
     r.loss = count ? sum / static_cast<double>(count) : 0.0;
@@ -258,7 +277,8 @@ class Llama {
   Linear<Device> head_;
   std::int64_t chunk_rows_ = 0;
   TensorView<Device> dh_;
-  Buffer<Cpu> targets_;
+  Buffer<Cpu> targets_, host_losses_;
+  Buffer<Device> dev_targets_;  // the targets on a GPU (unused on the CPU)
   Buffer<Device> dh_buf_, logits_, losses_, last_;
 };
 

@@ -127,7 +127,21 @@ class LlamaTrunk {
     }
     if (max_pos > rope_->max_positions()) rope_->ensure(max_pos);
     if (share_pending_) share_block_buffers();
-    seq_ = Sequence<Device>{pos, segment_ids};
+    if constexpr (std::is_same_v<Device, Cpu>) {
+      seq_ = Sequence<Device>{pos, segment_ids};
+    } else {
+      // The kernels read positions and segment ids in device memory: copy this batch's there
+      // (enqueued on the stream, no wait; the buffers grow only with the batch shape).
+      DAPT_CHECK_AS(kShape, pos.is_contiguous() && (!segment_ids.raw() || segment_ids.is_contiguous()),
+                    "Llama: positions and segment ids must be contiguous");
+      TensorView<Device> dpos = dev_pos_.view({b, t}, DType::kI32), dseg;
+      DeviceAllocator<Device>::copy_from_host(dpos.raw(), pos.raw(), pos.nbytes());
+      if (segment_ids.raw()) {
+        dseg = dev_seg_.view({b, t}, DType::kI32);
+        DeviceAllocator<Device>::copy_from_host(dseg.raw(), segment_ids.raw(), segment_ids.nbytes());
+      }
+      seq_ = Sequence<Device>{dpos, dseg};
+    }
     TensorView<Device> x = embed_.forward(ids);
     for (std::size_t l = 0; l < blocks_->size(); ++l) {
       inputs_[l] = x;  // the previous block's output buffer (or the embedding's): each block keeps its own
@@ -198,6 +212,9 @@ class LlamaTrunk {
     if constexpr (std::is_same_v<Device, Cpu>) {
       fn(pos_);
       fn(cache_pos_);
+    } else {
+      fn(dev_pos_);
+      fn(dev_seg_);
     }
   }
 
@@ -257,6 +274,7 @@ class LlamaTrunk {
   std::vector<TensorView<Device>> inputs_;  // (B, T, C) input of each block, from the last forward
   Sequence<Device> seq_;                    // positions and segment ids of the last forward
   Buffer<Cpu> pos_, cache_pos_;
+  Buffer<Device> dev_pos_, dev_seg_;         // this batch's positions and segment ids on a GPU
 };
 
 }  // namespace dapt::nn

@@ -31,6 +31,13 @@ struct DeviceAllocator<Cuda> {
   static void copy_from_host(void* dst, const void* src, std::size_t bytes) {
     if (bytes) DAPT_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, cuda::current_stream()));
   }
+  /// Copies `bytes` bytes of device memory to host memory at `dst` after the work already
+  /// enqueued on the current stream, and waits for it: a host synchronisation.
+  static void copy_to_host(void* dst, const void* src, std::size_t bytes) {
+    if (!bytes) return;
+    DAPT_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, cuda::current_stream()));
+    cuda::current().synchronize();
+  }
 };
 
 namespace cuda {

@@ -1,0 +1,105 @@
+/// @file llama_gpu_test.cu
+/// @brief `nn::Llama<Cuda>` in fp32 against the Hugging Face reference of the tiny fixture (the
+/// CPU model's parity test, on the device): the weights are loaded on the host and copied into a
+/// device model parameter by parameter (by Hugging Face name), then logits, the masked and
+/// unmasked losses and the gradient of every parameter are compared with the reference.
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "dapt/backend/cuda/activation.cuh"
+#include "dapt/backend/cuda/allocator.cuh"
+#include "dapt/backend/cuda/attention.cuh"
+#include "dapt/backend/cuda/elementwise.cuh"
+#include "dapt/backend/cuda/embedding.cuh"
+#include "dapt/backend/cuda/loss.cuh"
+#include "dapt/backend/cuda/matmul.cuh"
+#include "dapt/backend/cuda/norm.cuh"
+#include "dapt/backend/cuda/optim.cuh"
+#include "dapt/backend/cuda/rope.cuh"
+#include "dapt/io/llama_checkpoint.hpp"
+#include "dapt/io/safetensors.hpp"
+#include "dapt_catch.hpp"
+#include "gpu_test_util.cuh"
+
+namespace fs = std::filesystem;
+using dapt::Cpu;
+using dapt::Cuda;
+using dapt::DType;
+using dapt::Tensor;
+using dapt::TensorView;
+
+namespace {
+
+Tensor<Cpu> to_i32(const Tensor<Cpu>& t) {
+  auto out = Tensor<Cpu>::empty(t.shape(), DType::kI32);
+  const auto n = t.numel();
+  for (std::int64_t i = 0; i < n; ++i) {
+    out.data<std::int32_t>()[i] = t.dtype() == DType::kI64 ? static_cast<std::int32_t>(t.data<const std::int64_t>()[i])
+                                                           : t.data<const std::int32_t>()[i];
+  }
+  return out;
+}
+
+std::vector<float> to_host(const TensorView<Cuda>& d) {
+  auto h = Tensor<Cpu>::empty(d.shape(), d.dtype());
+  dapt::cuda::copy(d, h.view());
+  dapt::cuda::current().synchronize();
+  return {h.data<float>(), h.data<float>() + h.numel()};
+}
+std::vector<float> values(const Tensor<Cpu>& h) { return {h.data<const float>(), h.data<const float>() + h.numel()}; }
+
+double scalar(const dapt::io::SafetensorsFile& ref, const std::string& name) {
+  return static_cast<double>(ref.to_f32(name).data<const float>()[0]);
+}
+
+}  // namespace
+
+TEST_CASE("gpu llama: fp32 parity with the Hugging Face reference of the tiny fixture", "[gpu][llama][parity]") {
+  const fs::path dir = fs::path(DAPT_TEST_DATA_DIR) / "fixtures" / "llama_tiny";
+  const auto ref = dapt::io::SafetensorsFile::open(dir / "reference.safetensors");
+  auto host = dapt::io::load_llama(dir / "model");
+  const auto& cfg = host->config();
+  dapt::nn::Llama<Cuda> model(cfg);
+  std::map<std::string, dapt::nn::Param<Cpu>*> host_params;
+  host->visit_parameters([&](const std::string& name, dapt::nn::Param<Cpu>& p) { host_params[name] = &p; });
+  int copied = 0;
+  model.visit_parameters([&](const std::string& name, dapt::nn::Param<Cuda>& p) {
+    INFO("parameter " << name);
+    REQUIRE(host_params.count(name) == 1);
+    dapt::cuda::copy(host_params[name]->value().view(), p.value().view());
+    ++copied;
+  });
+  REQUIRE(copied == static_cast<int>(host_params.size()));
+
+  const Tensor<Cpu> ids = to_i32(ref.copy("input_ids"));
+  const Tensor<Cpu> labels = to_i32(ref.copy("labels"));
+  auto dids = Tensor<Cuda>::empty(ids.shape(), DType::kI32);
+  dapt::cuda::copy(ids.view(), dids.view());
+
+  SECTION("logits") {
+    const TensorView<Cuda> logits = model.forward(dids.view());
+    DAPT_GPU_REQUIRE_CLOSE(to_host(logits), values(ref.to_f32("logits")), 1e-5);
+  }
+  SECTION("masked and unmasked loss") {
+    const double loss = model.forward_loss(dids.view(), labels.view()).loss;
+    INFO("loss " << loss << " reference " << scalar(ref, "loss"));
+    CHECK(std::abs(loss - scalar(ref, "loss")) / std::abs(scalar(ref, "loss")) < 1e-5);
+    const double nomask = model.forward_loss(dids.view(), ids.view()).loss;
+    INFO("loss_nomask " << nomask << " reference " << scalar(ref, "loss_nomask"));
+    CHECK(std::abs(nomask - scalar(ref, "loss_nomask")) / std::abs(scalar(ref, "loss_nomask")) < 1e-5);
+  }
+  SECTION("gradient of every parameter") {
+    model.zero_grad();
+    const double loss = model.forward_backward(dids.view(), labels.view()).loss;
+    CHECK(std::abs(loss - scalar(ref, "loss")) / std::abs(scalar(ref, "loss")) < 1e-5);
+    int checked = 0;
+    model.visit_parameters([&](const std::string& name, dapt::nn::Param<Cuda>& p) {
+      INFO("grad of " << name);
+      DAPT_GPU_REQUIRE_CLOSE(to_host(p.grad().view()), values(ref.to_f32("grad." + name)), 1e-4);
+      ++checked;
+    });
+    CHECK(checked == copied);
+  }
+}
