@@ -8,8 +8,7 @@
 /// #define DAPT_INSTANTIATE_EXTERN_TEMPLATES
 /// #include "dapt/extern_templates.hpp"
 /// ```
-/// dapt's own tests and examples do this (one shared static library), which cuts the sanitizer
-/// build of a model test by about a third. `dapt/dapt.hpp` does not include this header: a
+/// dapt's own tests and examples do this (one shared static library). `dapt/dapt.hpp` does not include this header: a
 /// program that never defines the instantiations must not see the declarations.
 #pragma once
 

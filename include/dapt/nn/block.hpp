@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <string>
 
-#include "dapt/core/parallel.hpp"
 #include "dapt/core/rng.hpp"
 #include "dapt/core/tensor.hpp"
 #include "dapt/io/hf_config.hpp"

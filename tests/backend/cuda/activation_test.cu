@@ -23,16 +23,6 @@ using dapt::Cuda;
 using dapt::backend::ActivationKernels;
 using namespace dapt_gpu_test;
 
-/// The test's uploads and poisons run on the legacy default stream, the ops on the context's
-/// non-blocking stream: wait for the former before launching the latter.
-void device_ready() { DAPT_CUDA_CHECK(cudaDeviceSynchronize()); }
-
-template <class T>
-std::vector<float> as_t(std::vector<float> v) {
-  if constexpr (std::is_same_v<T, bf16>) return round_bf16(std::move(v));
-  else return v;
-}
-
 template <class T>
 const char* type_name() {
   return std::is_same_v<T, bf16> ? "bf16" : "fp32";
@@ -54,7 +44,6 @@ void check_swiglu(std::int64_t n, std::uint64_t salt) {
   d_out.poison();
   d_dgate.poison();
   d_dup.poison();
-  device_ready();
   ActivationKernels<Cuda>::swiglu_forward<T>(d_gate.get(), d_up.get(), d_out.get(), n);
   ActivationKernels<Cuda>::swiglu_backward<T>(d_dout.get(), d_gate.get(), d_up.get(), d_dgate.get(), d_dup.get(), n);
   DAPT_GPU_REQUIRE_CLOSE(d_out.download(), out_ref, kTol<T>);
@@ -73,7 +62,6 @@ void check_dropout_mask(std::int64_t n, float p, std::uint64_t seed, std::uint64
 
   DeviceBuffer<T> d_in(ones), d_out(un);
   d_out.poison();
-  device_ready();
   ActivationKernels<Cuda>::dropout<T>(d_in.get(), d_out.get(), n, p, seed, stream, false);
   const auto got = d_out.download();
   std::size_t kept = 0, mismatched = 0;
@@ -102,7 +90,6 @@ void check_dropout_values(std::int64_t n, float p, std::uint64_t salt) {
 
   DeviceBuffer<T> d_in(in), d_written(un), d_added(out0), d_inplace(in);
   d_written.poison();
-  device_ready();
   ActivationKernels<Cuda>::dropout<T>(d_in.get(), d_written.get(), n, p, seed, stream, false);
   ActivationKernels<Cuda>::dropout<T>(d_in.get(), d_added.get(), n, p, seed, stream, true);
   ActivationKernels<Cuda>::dropout<T>(d_inplace.get(), d_inplace.get(), n, p, seed, stream, false);

@@ -22,18 +22,12 @@
 namespace {
 
 using dapt::bf16;
+using dapt_gpu_test::as_t;
 using dapt_gpu_test::DeviceBuffer;
 using dapt_gpu_test::kTol;
 using dapt_gpu_test::kTolF32;
 using CpuAttention = dapt::backend::AttentionKernels<dapt::Cpu>;
 using GpuAttention = dapt::backend::AttentionKernels<dapt::Cuda>;
-
-/// The values a kernel with storage T sees: bf16-rounded for bf16.
-template <class T>
-std::vector<float> as_input(std::vector<float> v) {
-  if constexpr (std::is_same_v<T, bf16>) return dapt_gpu_test::round_bf16(std::move(v));
-  else return v;
-}
 
 std::vector<float> to_float(const std::vector<std::int32_t>& v) { return std::vector<float>(v.begin(), v.end()); }
 
@@ -84,10 +78,10 @@ void check_training(const TrainCase& c, std::uint64_t salt) {
   const auto nq = static_cast<std::size_t>(c.B * c.T * c.H * c.hd);
   const auto nk = static_cast<std::size_t>(c.B * c.T * c.Hkv * c.hd);
   const auto nl = static_cast<std::size_t>(c.B * c.H * c.T);
-  const auto q = as_input<T>(dapt_gpu_test::uniform(g, nq, -2.0f, 2.0f));
-  const auto k = as_input<T>(dapt_gpu_test::uniform(g, nk));
-  const auto v = as_input<T>(dapt_gpu_test::uniform(g, nk));
-  const auto dout = as_input<T>(dapt_gpu_test::uniform(g, nq));
+  const auto q = as_t<T>(dapt_gpu_test::uniform(g, nq, -2.0f, 2.0f));
+  const auto k = as_t<T>(dapt_gpu_test::uniform(g, nk));
+  const auto v = as_t<T>(dapt_gpu_test::uniform(g, nk));
+  const auto dout = as_t<T>(dapt_gpu_test::uniform(g, nq));
   const float scale = 1.0f / std::sqrt(static_cast<float>(c.hd));
   const std::vector<std::int32_t> seg = make_segments(c.segments, c.B, c.T);
   const std::int32_t* seg_host = seg.empty() ? nullptr : seg.data();
@@ -109,7 +103,7 @@ void check_training(const TrainCase& c, std::uint64_t salt) {
   DAPT_GPU_REQUIRE_CLOSE(lse_d.download(), lse_ref, kTolF32);
 
   // Backward from the reference forward's out (as stored in T) and lse.
-  const auto out_in = as_input<T>(out_ref);
+  const auto out_in = as_t<T>(out_ref);
   std::vector<float> dq_ref(nq), dk_ref(nk), dv_ref(nk);
   CpuAttention::backward(q.data(), k.data(), v.data(), seg_host, out_in.data(), lse_ref.data(), dout.data(),
                          dq_ref.data(), dk_ref.data(), dv_ref.data(), c.B, c.T, c.H, c.Hkv, c.hd, scale, c.causal);
@@ -172,9 +166,9 @@ void check_cached(const CachedCase& c, std::uint64_t salt) {
   const auto B = static_cast<std::int64_t>(c.past.size());
   const auto nq = static_cast<std::size_t>(B * c.Tq * c.H * c.hd);
   const auto nc = static_cast<std::size_t>(B * c.S * c.Hkv * c.hd);
-  const auto q = as_input<T>(dapt_gpu_test::uniform(g, nq, -2.0f, 2.0f));
-  auto kc = as_input<T>(dapt_gpu_test::uniform(g, nc));
-  auto vc = as_input<T>(dapt_gpu_test::uniform(g, nc));
+  const auto q = as_t<T>(dapt_gpu_test::uniform(g, nq, -2.0f, 2.0f));
+  auto kc = as_t<T>(dapt_gpu_test::uniform(g, nc));
+  auto vc = as_t<T>(dapt_gpu_test::uniform(g, nc));
   const std::size_t row = static_cast<std::size_t>(c.Hkv * c.hd);  // one cache position
   for (std::int64_t b = 0; b < B; ++b) {
     for (std::int64_t s = c.past[b] + c.Tq; s < c.S; ++s) {

@@ -21,32 +21,10 @@
 namespace {
 
 using dapt::bf16;
+using dapt_gpu_test::as_t;
 using dapt_gpu_test::DeviceBuffer;
 using Cpu = dapt::backend::EmbeddingKernels<dapt::Cpu>;
 using Gpu = dapt::backend::EmbeddingKernels<dapt::Cuda>;
-
-/// Waits for the whole device before an op: raw cudaMemcpy uploads run on the legacy stream,
-/// which does not order against the context's non-blocking stream.
-void settle() { DAPT_CUDA_CHECK(cudaDeviceSynchronize()); }
-
-template <class T>
-std::vector<float> storage(std::vector<float> v) {
-  if constexpr (std::is_same_v<T, bf16>) return dapt_gpu_test::round_bf16(std::move(v));
-  else return v;
-}
-
-template <class T>
-void put(DeviceBuffer<T>& d, const std::vector<T>& h) {
-  REQUIRE(d.size() == h.size());
-  if (!h.empty()) DAPT_CUDA_CHECK(cudaMemcpy(d.get(), h.data(), h.size() * sizeof(T), cudaMemcpyHostToDevice));
-}
-template <class T>
-std::vector<T> get(const DeviceBuffer<T>& d) {
-  dapt::cuda::current().synchronize();
-  std::vector<T> h(d.size());
-  if (!h.empty()) DAPT_CUDA_CHECK(cudaMemcpy(h.data(), d.get(), h.size() * sizeof(T), cudaMemcpyDeviceToHost));
-  return h;
-}
 
 /// n ids in [0, v), drawn from `distinct` values so that most repeat.
 std::vector<std::int32_t> repeated_ids(std::mt19937_64& g, std::int64_t n, std::int64_t v, std::int64_t distinct) {
@@ -76,15 +54,14 @@ TEMPLATE_TEST_CASE("gpu embedding: gather copies table rows like the CPU", "[gpu
   const std::int64_t v = dapt_gpu_test::kVocab;
   for (const Case cs : kCases) {
     INFO("n " << cs.n << " c " << cs.c);
-    const auto table = storage<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(v * cs.c)));
+    const auto table = as_t<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(v * cs.c)));
     const auto ids = repeated_ids(g, cs.n, v, cs.distinct);
     std::vector<float> want(static_cast<std::size_t>(cs.n * cs.c));
     Cpu::gather(table.data(), ids.data(), want.data(), cs.n, cs.c, v);
     DeviceBuffer<T> d_table(table), d_out(static_cast<std::size_t>(cs.n * cs.c));
     DeviceBuffer<std::int32_t> d_ids(ids.size());
-    put(d_ids, ids);
+    d_ids.write(ids);
     d_out.poison();
-    settle();
     Gpu::gather(d_table.get(), d_ids.get(), d_out.get(), cs.n, cs.c, v);
     REQUIRE(d_out.download() == want);  // a copy: exact
   }
@@ -95,7 +72,7 @@ TEMPLATE_TEST_CASE("gpu embedding: gather writes zero rows for out-of-range ids 
   using T = TestType;
   auto g = dapt_gpu_test::rng(202);
   const std::int64_t v = dapt_gpu_test::kVocab, c = dapt_gpu_test::kD, n = dapt_gpu_test::kT;
-  const auto table = storage<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(v * c)));
+  const auto table = as_t<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(v * c)));
   auto ids = repeated_ids(g, n, v, 9);
   ids[5] = -1;
   ids[9] = static_cast<std::int32_t>(v);
@@ -107,14 +84,13 @@ TEMPLATE_TEST_CASE("gpu embedding: gather writes zero rows for out-of-range ids 
   DeviceBuffer<T> d_table(table), d_out(static_cast<std::size_t>(n * c));
   DeviceBuffer<std::int32_t> d_ids(ids.size());
   DeviceBuffer<std::int64_t> d_bad(1);
-  put(d_ids, ids);
-  put(d_bad, std::vector<std::int64_t>{n});
+  d_ids.write(ids);
+  d_bad.write(std::vector<std::int64_t>{n});
   d_out.poison();
-  settle();
   REQUIRE(dapt::cuda::embedding_gather<T>(d_table.get(), d_ids.get(), d_out.get(), n, c, v, d_bad.get(),
                                           dapt::cuda::current_stream()) == cudaSuccess);
   REQUIRE(d_out.download() == want);
-  REQUIRE(get(d_bad)[0] == 5);
+  REQUIRE(d_bad.read()[0] == 5);
 }
 
 TEMPLATE_TEST_CASE("gpu embedding: scatter_add sums repeated ids in order, bit for bit as the CPU",
@@ -124,16 +100,15 @@ TEMPLATE_TEST_CASE("gpu embedding: scatter_add sums repeated ids in order, bit f
   const std::int64_t v = dapt_gpu_test::kVocab;
   for (const Case cs : kCases) {
     INFO("n " << cs.n << " c " << cs.c << " distinct ids " << cs.distinct);
-    const auto dout = storage<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(cs.n * cs.c)));
+    const auto dout = as_t<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(cs.n * cs.c)));
     const auto ids = repeated_ids(g, cs.n, v, cs.distinct);
     const auto dtable0 = dapt_gpu_test::uniform(g, static_cast<std::size_t>(v * cs.c));  // fp32, non-zero
     auto want = dtable0;
     Cpu::scatter_add(dout.data(), ids.data(), want.data(), cs.n, cs.c);
     DeviceBuffer<T> d_dout(dout);
     DeviceBuffer<std::int32_t> d_ids(ids.size());
-    put(d_ids, ids);
+    d_ids.write(ids);
     DeviceBuffer<float> d_table(dtable0);
-    settle();
     Gpu::scatter_add(d_dout.get(), d_ids.get(), d_table.get(), cs.n, cs.c, v);
     const auto got = d_table.download();
     // The same fp32 additions in the same order as the CPU (storage values are exact in fp32).
@@ -141,7 +116,6 @@ TEMPLATE_TEST_CASE("gpu embedding: scatter_add sums repeated ids in order, bit f
     REQUIRE(got == want);
     // Deterministic: a second run from the same start gives the same bits.
     d_table.upload(dtable0);
-    settle();
     Gpu::scatter_add(d_dout.get(), d_ids.get(), d_table.get(), cs.n, cs.c, v);
     REQUIRE(d_table.download() == got);
   }
@@ -152,7 +126,7 @@ TEMPLATE_TEST_CASE("gpu embedding: scatter_add skips out-of-range ids and report
   using T = TestType;
   auto g = dapt_gpu_test::rng(204);
   const std::int64_t v = dapt_gpu_test::kVocab, c = dapt_gpu_test::kD, n = 300;
-  const auto dout = storage<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * c)));
+  const auto dout = as_t<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * c)));
   auto ids = repeated_ids(g, n, v, 20);
   ids[7] = static_cast<std::int32_t>(v);
   ids[40] = -3;
@@ -173,20 +147,18 @@ TEMPLATE_TEST_CASE("gpu embedding: scatter_add skips out-of-range ids and report
   DeviceBuffer<std::int32_t> d_ids(ids.size());
   DeviceBuffer<std::int64_t> d_bad(1);
   DeviceBuffer<float> d_table(dtable0);
-  put(d_ids, ids);
-  put(d_bad, std::vector<std::int64_t>{std::numeric_limits<std::int64_t>::max()});
-  settle();
+  d_ids.write(ids);
+  d_bad.write(std::vector<std::int64_t>{std::numeric_limits<std::int64_t>::max()});
   REQUIRE(dapt::cuda::embedding_scatter_add<T>(d_dout.get(), d_ids.get(), d_table.get(), n, c, v, d_bad.get(),
                                                dapt::cuda::current_stream()) == cudaSuccess);
   REQUIRE(d_table.download() == want);
-  REQUIRE(get(d_bad)[0] == 7);
+  REQUIRE(d_bad.read()[0] == 7);
 
   SECTION("without the table size, negative ids are still skipped") {
     std::vector<std::int32_t> neg(ids.size());
     for (std::size_t i = 0; i < ids.size(); ++i) neg[i] = ids[i] >= v ? -1 : ids[i];
-    put(d_ids, neg);
+    d_ids.write(neg);
     d_table.upload(dtable0);
-    settle();
     Gpu::scatter_add(d_dout.get(), d_ids.get(), d_table.get(), n, c);
     REQUIRE(d_table.download() == want);
   }
@@ -197,7 +169,6 @@ TEST_CASE("gpu embedding: no positions is a no-op", "[gpu][embedding]") {
   DeviceBuffer<std::int32_t> ids(1);
   table.upload({1, 2, 3, 4});
   out.poison();
-  settle();
   Gpu::gather(table.get(), ids.get(), out.get(), 0, 2, 2);
   Gpu::scatter_add(out.get(), ids.get(), table.get(), 0, 2, 2);
   REQUIRE(table.download() == std::vector<float>{1, 2, 3, 4});

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "dapt/backend/cuda/check.cuh"
@@ -54,13 +55,26 @@ inline std::vector<float> round_bf16(std::vector<float> v) {
   return v;
 }
 
-/// A device buffer of `n` elements of T, freed on scope exit.
+/// The values a kernel with storage T sees (bf16-rounded for bf16), for the CPU reference.
+template <class T>
+std::vector<float> as_t(std::vector<float> v) {
+  if constexpr (std::is_same_v<T, dapt::bf16>) return round_bf16(std::move(v));
+  else return v;
+}
+
+/// A device buffer of `n` elements of a trivially copyable T, freed on scope exit. Every copy
+/// and fill runs on the current context's stream and is waited for, so a test's uploads are
+/// ordered before the ops it launches next, and its downloads after them.
 template <class T>
 class DeviceBuffer {
  public:
   explicit DeviceBuffer(std::size_t n) : n_(n) { DAPT_CUDA_CHECK(cudaMalloc(&p_, std::max<std::size_t>(n, 1) * sizeof(T))); }
-  /// Uploads `host` (converted to T).
+  /// Uploads fp32 values converted to T.
   explicit DeviceBuffer(const std::vector<float>& host) : DeviceBuffer(host.size()) { upload(host); }
+  /// Uploads `host` as is.
+  explicit DeviceBuffer(const std::vector<T>& host) requires(!std::is_same_v<T, float>) : DeviceBuffer(host.size()) {
+    write(host);
+  }
   ~DeviceBuffer() { cudaFree(p_); }
   DeviceBuffer(const DeviceBuffer&) = delete;
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
@@ -68,27 +82,37 @@ class DeviceBuffer {
   T* get() const { return p_; }
   std::size_t size() const { return n_; }
 
+  /// Uploads `host` (at most size() elements) as is.
+  void write(const std::vector<T>& host) {
+    if (host.size() > n_) DAPT_FAIL(dapt::ErrorCategory::kShape, "DeviceBuffer::write: ", host.size(), " > ", n_);
+    if (host.empty()) return;
+    DAPT_CUDA_CHECK(cudaMemcpyAsync(p_, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice,
+                                    dapt::cuda::current_stream()));
+    dapt::cuda::current().synchronize();
+  }
+  /// Uploads fp32 values converted to T.
   void upload(const std::vector<float>& host) {
     std::vector<T> tmp(host.size());
     for (std::size_t i = 0; i < host.size(); ++i) tmp[i] = convert(host[i]);
-    // On the context's stream (non-blocking: it does not order against the legacy default
-    // stream), then waited for, so the op that follows sees the data.
-    DAPT_CUDA_CHECK(cudaMemcpyAsync(p_, tmp.data(), tmp.size() * sizeof(T), cudaMemcpyHostToDevice,
-                                    dapt::cuda::current_stream()));
+    write(tmp);
+  }
+  /// Fills every byte with `byte` (0xFF: NaN in fp32, bf16 and fp64), so unwritten elements show.
+  void poison(unsigned char byte = 0xff) {
+    DAPT_CUDA_CHECK(cudaMemsetAsync(p_, byte, n_ * sizeof(T), dapt::cuda::current_stream()));
     dapt::cuda::current().synchronize();
   }
-  /// Fills with NaN (0xFF bytes are a NaN in fp32 and bf16), so unwritten elements show.
-  void poison() {
-    DAPT_CUDA_CHECK(cudaMemsetAsync(p_, 0xff, n_ * sizeof(T), dapt::cuda::current_stream()));
+  /// Waits for the current context, then downloads as is.
+  std::vector<T> read() const {
+    std::vector<T> out(n_);
     dapt::cuda::current().synchronize();
+    if (n_)
+      DAPT_CUDA_CHECK(cudaMemcpyAsync(out.data(), p_, n_ * sizeof(T), cudaMemcpyDeviceToHost, dapt::cuda::current_stream()));
+    dapt::cuda::current().synchronize();
+    return out;
   }
   /// Waits for the current context, then downloads as fp32.
   std::vector<float> download() const {
-    dapt::cuda::current().synchronize();
-    std::vector<T> tmp(n_);
-    DAPT_CUDA_CHECK(cudaMemcpyAsync(tmp.data(), p_, n_ * sizeof(T), cudaMemcpyDeviceToHost,
-                                    dapt::cuda::current_stream()));
-    dapt::cuda::current().synchronize();
+    const std::vector<T> tmp = read();
     std::vector<float> out(n_);
     for (std::size_t i = 0; i < n_; ++i) out[i] = static_cast<float>(tmp[i]);
     return out;

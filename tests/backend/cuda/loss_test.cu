@@ -25,16 +25,6 @@ using dapt::Cuda;
 using dapt::backend::LossKernels;
 using namespace dapt_gpu_test;
 
-/// The test's uploads and poisons run on the legacy default stream, the ops on the context's
-/// non-blocking stream: wait for the former before launching the latter.
-void device_ready() { DAPT_CUDA_CHECK(cudaDeviceSynchronize()); }
-
-template <class T>
-std::vector<float> as_t(std::vector<float> v) {
-  if constexpr (std::is_same_v<T, bf16>) return round_bf16(std::move(v));
-  else return v;
-}
-
 std::vector<float> to_floats(const std::vector<std::int32_t>& v) { return {v.begin(), v.end()}; }
 
 struct Case {
@@ -84,7 +74,6 @@ void check_cross_entropy(const Case& c, std::uint64_t salt) {
   DeviceBuffer<std::int32_t> d_targets(to_floats(targets));
   DeviceBuffer<float> d_loss(static_cast<std::size_t>(c.n));
   d_loss.poison();
-  device_ready();
   LossKernels<Cuda>::cross_entropy<T>(d_logits.get(), d_targets.get(), d_loss.get(), c.n, c.v, grad_scale,
                                       c.write_grad);
   const auto loss = d_loss.download(), grad = d_logits.download();
@@ -130,7 +119,6 @@ void check_bad_target(std::uint64_t salt) {
   DeviceBuffer<std::int32_t> d_targets(to_floats(targets));
   DeviceBuffer<float> d_loss(static_cast<std::size_t>(n));
   d_loss.poison();
-  device_ready();
   LossKernels<Cuda>::cross_entropy<T>(d_logits.get(), d_targets.get(), d_loss.get(), n, v, 1.0f, true);
   auto loss = d_loss.download(), grad = d_logits.download();
   REQUIRE(std::isnan(loss[bad]));

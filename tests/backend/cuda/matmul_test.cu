@@ -19,19 +19,10 @@
 namespace {
 
 using dapt::bf16;
+using dapt_gpu_test::as_t;
 using dapt_gpu_test::DeviceBuffer;
 using dapt_gpu_test::kTol;
 using Kernels = dapt::backend::MatmulKernels<dapt::Cuda>;
-
-/// Waits for the whole device before an op: raw cudaMemcpy uploads run on the legacy stream,
-/// which does not order against the context's non-blocking stream.
-void settle() { DAPT_CUDA_CHECK(cudaDeviceSynchronize()); }
-
-template <class T>
-std::vector<float> storage(std::vector<float> v) {
-  if constexpr (std::is_same_v<T, bf16>) return dapt_gpu_test::round_bf16(std::move(v));
-  else return v;
-}
 
 struct Shape {
   std::int64_t n, k, m;
@@ -151,14 +142,13 @@ TEMPLATE_TEST_CASE("gpu matmul: linear_forward matches a double reference on odd
           const auto [n, k, m] = sh;
           INFO("n " << n << " k " << k << " m " << m << " bias " << with_bias << " accumulate " << accumulate
                     << " fallback " << fallback);
-          const auto x = storage<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * k)));
-          const auto w = storage<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(m * k)));
-          const auto b = storage<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(m)));
-          const auto y0 = storage<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * m)));
+          const auto x = as_t<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * k)));
+          const auto w = as_t<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(m * k)));
+          const auto b = as_t<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(m)));
+          const auto y0 = as_t<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * m)));
           DeviceBuffer<T> dx(x), dw(w), db(b), dy(static_cast<std::size_t>(n * m));
           if (accumulate) dy.upload(y0);
           else dy.poison();
-          settle();
           forward<T>(fallback, dx.get(), dw.get(), with_bias ? db.get() : nullptr, dy.get(), n, k, m, accumulate);
           const auto want = ref_forward(x, w, with_bias ? &b : nullptr, accumulate ? &y0 : nullptr, n, k, m);
           DAPT_GPU_REQUIRE_CLOSE(dy.download(), want, kTol<T>);
@@ -174,13 +164,12 @@ TEMPLATE_TEST_CASE("gpu matmul: linear_backward_input matches a double reference
       for (const bool accumulate : {false, true}) {
         const auto [n, k, m] = sh;
         INFO("n " << n << " k " << k << " m " << m << " accumulate " << accumulate << " fallback " << fallback);
-        const auto dy = storage<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * m)));
-        const auto w = storage<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(m * k)));
-        const auto dx0 = storage<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * k)));
+        const auto dy = as_t<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * m)));
+        const auto w = as_t<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(m * k)));
+        const auto dx0 = as_t<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * k)));
         DeviceBuffer<T> d_dy(dy), d_w(w), d_dx(static_cast<std::size_t>(n * k));
         if (accumulate) d_dx.upload(dx0);
         else d_dx.poison();
-        settle();
         backward_input<T>(fallback, d_dy.get(), d_w.get(), d_dx.get(), n, k, m, accumulate);
         DAPT_GPU_REQUIRE_CLOSE(d_dx.download(), ref_backward_input(dy, w, accumulate ? &dx0 : nullptr, n, k, m),
                                kTol<T>);
@@ -198,13 +187,12 @@ TEMPLATE_TEST_CASE("gpu matmul: linear_backward_weight accumulates fp32 dw and d
         const bool with_dw = which != 2, with_db = which != 1;
         INFO("n " << n << " k " << k << " m " << m << " dw " << with_dw << " db " << with_db << " fallback "
                   << fallback);
-        const auto dy = storage<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * m)));
-        const auto x = storage<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * k)));
+        const auto dy = as_t<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * m)));
+        const auto x = as_t<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * k)));
         const auto dw0 = dapt_gpu_test::uniform(g, static_cast<std::size_t>(m * k));  // fp32 gradients
         const auto db0 = dapt_gpu_test::uniform(g, static_cast<std::size_t>(m));
         DeviceBuffer<T> d_dy(dy), d_x(x);
         DeviceBuffer<float> d_dw(dw0), d_db(db0);
-        settle();
         backward_weight<T>(fallback, d_dy.get(), d_x.get(), with_dw ? d_dw.get() : nullptr,
                            with_db ? d_db.get() : nullptr, n, k, m);
         DAPT_GPU_REQUIRE_CLOSE(d_dw.download(), with_dw ? ref_backward_weight(dy, x, dw0, n, k, m) : dw0,
@@ -218,7 +206,7 @@ TEMPLATE_TEST_CASE("gpu matmul: operands at an offset that is not 16-byte aligne
   auto g = dapt_gpu_test::rng(104);
   const std::int64_t n = dapt_gpu_test::kT, k = dapt_gpu_test::kD, m = dapt_gpu_test::kVocab;
   // One element in front of every operand: the pointers are 4- (fp32) or 2-byte (bf16) aligned.
-  auto padded = [&](std::size_t count) { return storage<T>(dapt_gpu_test::uniform(g, count + 1)); };
+  auto padded = [&](std::size_t count) { return as_t<T>(dapt_gpu_test::uniform(g, count + 1)); };
   const auto x = padded(n * k), w = padded(m * k), b = padded(m), dy = padded(n * m);
   auto tail = [](const std::vector<float>& v) { return std::vector<float>(v.begin() + 1, v.end()); };
   DeviceBuffer<T> d_x(x), d_w(w), d_b(b), d_dy(dy), d_y(n * m + 1), d_dx(n * k + 1);
@@ -227,7 +215,6 @@ TEMPLATE_TEST_CASE("gpu matmul: operands at an offset that is not 16-byte aligne
   d_dw.upload(dw0);
   d_y.poison();
   d_dx.poison();
-  settle();
   Kernels::linear_forward(d_x.get() + 1, d_w.get() + 1, d_b.get() + 1, d_y.get() + 1, n, k, m);
   Kernels::linear_backward_input(d_dy.get() + 1, d_w.get() + 1, d_dx.get() + 1, n, k, m);
   Kernels::linear_backward_weight(d_dy.get() + 1, d_x.get() + 1, d_dw.get() + 1, nullptr, n, k, m);
@@ -243,16 +230,15 @@ TEMPLATE_TEST_CASE("gpu matmul: empty rows, outputs and inner dimension behave a
   using T = TestType;
   auto g = dapt_gpu_test::rng(105);
   const std::int64_t n = dapt_gpu_test::kT, k = dapt_gpu_test::kD, m = dapt_gpu_test::kVocab;
-  const auto x = storage<T>(dapt_gpu_test::uniform(g, n * k));
-  const auto w = storage<T>(dapt_gpu_test::uniform(g, m * k));
-  const auto b = storage<T>(dapt_gpu_test::uniform(g, m));
-  const auto y0 = storage<T>(dapt_gpu_test::uniform(g, n * m));
+  const auto x = as_t<T>(dapt_gpu_test::uniform(g, n * k));
+  const auto w = as_t<T>(dapt_gpu_test::uniform(g, m * k));
+  const auto b = as_t<T>(dapt_gpu_test::uniform(g, m));
+  const auto y0 = as_t<T>(dapt_gpu_test::uniform(g, n * m));
   DeviceBuffer<T> d_x(x), d_w(w), d_b(b), d_y(n * m);
 
   SECTION("no rows or no outputs: nothing is written") {
     for (const bool fallback : {false, true}) {
       d_y.poison();
-      settle();
       forward<T>(fallback, d_x.get(), d_w.get(), d_b.get(), d_y.get(), 0, k, m, false);
       forward<T>(fallback, d_x.get(), d_w.get(), d_b.get(), d_y.get(), n, k, 0, false);
       backward_input<T>(fallback, d_y.get(), d_w.get(), d_x.get(), 0, k, m, false);
@@ -261,7 +247,6 @@ TEMPLATE_TEST_CASE("gpu matmul: empty rows, outputs and inner dimension behave a
       DeviceBuffer<float> dw(m * k), db(m);
       dw.poison();
       db.poison();
-      settle();
       backward_weight<T>(fallback, d_y.get(), d_x.get(), dw.get(), db.get(), 0, k, m);
       REQUIRE(all_nan(dw.download()));
       REQUIRE(all_nan(db.download()));
@@ -273,13 +258,11 @@ TEMPLATE_TEST_CASE("gpu matmul: empty rows, outputs and inner dimension behave a
         INFO("fallback " << fallback << " accumulate " << accumulate);
         if (accumulate) d_y.upload(y0);
         else d_y.poison();
-        settle();
         forward<T>(fallback, d_x.get(), d_w.get(), d_b.get(), d_y.get(), n, 0, m, accumulate);
         DAPT_GPU_REQUIRE_CLOSE(d_y.download(), ref_forward(x, w, &b, accumulate ? &y0 : nullptr, n, 0, m), kTol<T>);
         // linear_backward_input with m = 0 outputs: dx (N, K) = 0, or unchanged when accumulating.
         DeviceBuffer<T> d_dx(x);
         if (!accumulate) d_dx.poison();
-        settle();
         backward_input<T>(fallback, d_y.get(), d_w.get(), d_dx.get(), n, k, 0, accumulate);
         REQUIRE(d_dx.download() == (accumulate ? x : std::vector<float>(x.size(), 0.0f)));
       }
@@ -293,7 +276,6 @@ TEST_CASE("gpu matmul: the fp32 members take the CPU backend's arguments unchang
   const auto x = dapt_gpu_test::uniform(g, n * k), w = dapt_gpu_test::uniform(g, m * k);
   DeviceBuffer<float> d_x(x), d_w(w), d_y(n * m);
   d_y.poison();
-  settle();
   const float* xp = d_x.get();
   const float* wp = d_w.get();
   const float* bp = nullptr;

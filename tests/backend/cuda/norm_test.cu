@@ -21,17 +21,6 @@ using dapt::Cuda;
 using dapt::backend::NormKernels;
 using namespace dapt_gpu_test;
 
-/// The test's uploads and poisons run on the legacy default stream, the ops on the context's
-/// non-blocking stream: wait for the former before launching the latter.
-void device_ready() { DAPT_CUDA_CHECK(cudaDeviceSynchronize()); }
-
-/// The values a kernel on T sees (rounded to bf16 for bf16), for the CPU reference.
-template <class T>
-std::vector<float> as_t(std::vector<float> v) {
-  if constexpr (std::is_same_v<T, bf16>) return round_bf16(std::move(v));
-  else return v;
-}
-
 constexpr float kEps = 1e-5f;
 
 template <class T>
@@ -63,7 +52,6 @@ void check_forward(std::int64_t n, std::int64_t c, bool fused, bool in_place, st
   d_h.poison();
   d_y.poison();
   d_rstd.poison();
-  device_ready();
   T* h_out = in_place ? d_x.get() : d_h.get();
   NormKernels<Cuda>::rms_norm_forward<T>(d_x.get(), fused ? d_delta.get() : nullptr, fused ? h_out : nullptr, d_w.get(),
                                          d_y.get(), d_rstd.get(), n, c, kEps);
@@ -95,7 +83,6 @@ void check_backward(std::int64_t n, std::int64_t c, bool accumulate, bool with_d
   DeviceBuffer<float> d_rstd(rstd), d_dw(dw0);
   if (accumulate) d_dx.upload(dx0);
   else d_dx.poison();
-  device_ready();
   NormKernels<Cuda>::rms_norm_backward<T>(d_dy.get(), d_x.get(), d_w.get(), d_rstd.get(), d_dx.get(),
                                           with_dw ? d_dw.get() : nullptr, n, c, accumulate);
   DAPT_GPU_REQUIRE_CLOSE(d_dx.download(), dx_ref, kTol<T>);
@@ -157,7 +144,6 @@ TEST_CASE("gpu norm: dw is bit-reproducible across calls", "[gpu][norm]") {
   DeviceBuffer<float> d_x(x), d_w(w), d_dy(dy), d_rstd(rstd), d_dx(nc);
   DeviceBuffer<float> d_dw1(std::vector<float>(static_cast<std::size_t>(c), 0.0f));
   DeviceBuffer<float> d_dw2(std::vector<float>(static_cast<std::size_t>(c), 0.0f));
-  device_ready();
   NormKernels<Cuda>::rms_norm_backward(d_dy.get(), d_x.get(), d_w.get(), d_rstd.get(), d_dx.get(), d_dw1.get(), n, c,
                                        false);
   NormKernels<Cuda>::rms_norm_backward(d_dy.get(), d_x.get(), d_w.get(), d_rstd.get(), d_dx.get(), d_dw2.get(), n, c,

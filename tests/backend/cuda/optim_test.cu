@@ -29,10 +29,6 @@ using dapt::Cuda;
 using dapt::backend::OptimKernels;
 using namespace dapt_gpu_test;
 
-/// The test's uploads run on the legacy default stream, the ops on the context's non-blocking
-/// stream: wait for the former before launching the latter.
-void device_ready() { DAPT_CUDA_CHECK(cudaDeviceSynchronize()); }
-
 /// Elements whose bits differ between two float vectors of one size.
 std::size_t bit_mismatches(const std::vector<float>& a, const std::vector<float>& b) {
   std::size_t bad = 0;
@@ -40,29 +36,6 @@ std::size_t bit_mismatches(const std::vector<float>& a, const std::vector<float>
   return bad;
 }
 
-/// A few doubles on the device (DeviceBuffer speaks fp32 and bf16 only).
-class DeviceDoubles {
- public:
-  explicit DeviceDoubles(std::size_t n) : n_(n) { DAPT_CUDA_CHECK(cudaMalloc(&p_, std::max<std::size_t>(n, 1) * sizeof(double))); }
-  ~DeviceDoubles() { cudaFree(p_); }
-  DeviceDoubles(const DeviceDoubles&) = delete;
-  DeviceDoubles& operator=(const DeviceDoubles&) = delete;
-  double* get() const { return p_; }
-  void upload(const std::vector<double>& v) {
-    DAPT_CUDA_CHECK(cudaMemcpy(p_, v.data(), v.size() * sizeof(double), cudaMemcpyHostToDevice));
-  }
-  void poison() { DAPT_CUDA_CHECK(cudaMemset(p_, 0xff, n_ * sizeof(double))); }
-  std::vector<double> download() const {
-    dapt::cuda::current().synchronize();
-    std::vector<double> v(n_);
-    DAPT_CUDA_CHECK(cudaMemcpy(v.data(), p_, n_ * sizeof(double), cudaMemcpyDeviceToHost));
-    return v;
-  }
-
- private:
-  double* p_ = nullptr;
-  std::size_t n_ = 0;
-};
 
 struct Hyper {
   double lr, beta1, beta2, eps, wd;
@@ -84,7 +57,6 @@ void check_adamw_single(std::int64_t n, const Hyper& h, const std::vector<double
     const double lr = h.lr * (1.0 + 0.25 * static_cast<double>(step));  // a schedule
     OptimKernels<Cpu>::adamw_update(p.data(), grad.data(), m.data(), v.data(), n, lr, h.beta1, h.beta2, h.eps, h.wd,
                                     bc1, bc2, grad_scales[step - 1]);
-    device_ready();
     OptimKernels<Cuda>::adamw_update(dp.get(), dg.get(), dm.get(), dv.get(), n, lr, h.beta1, h.beta2, h.eps, h.wd, bc1,
                                      bc2, grad_scales[step - 1]);
     const auto gp = dp.download(), gm = dm.download(), gv = dv.download();
@@ -136,7 +108,7 @@ TEST_CASE("gpu optim: adamw_multi matches per-tensor CPU updates and writes bf16
   std::vector<float> p = uniform(g, total), m = uniform(g, total, -0.1f, 0.1f), v = uniform(g, total, 0.0f, 0.01f);
   DeviceBuffer<float> dp(p), dm(m), dv(v), dg(total), dscale(1);
   DeviceBuffer<bf16> dcopy(total);
-  DeviceDoubles dsum(1);
+  DeviceBuffer<double> dsum(1);
 
   const double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
   std::vector<double> wd(k);
@@ -202,7 +174,6 @@ TEST_CASE("gpu optim: adamw_multi matches per-tensor CPU updates and writes bf16
     h.eps = eps;
     h.grad_scale = 0.75;
     cpu_step(grad, 1, h.lr, h.grad_scale);
-    device_ready();
     auto list = make_list(1);
     OptimKernels<Cuda>::adamw_multi(list, h);
     compare();
@@ -219,7 +190,6 @@ TEST_CASE("gpu optim: adamw_multi matches per-tensor CPU updates and writes bf16
     h.grad_scale = 1.0;  // ignored: the device factor wins
     cpu_step(grad, 2, h.lr, coef);
     dscale.poison();
-    device_ready();
     std::vector<dapt::cuda::GradTensor> grads(k);
     for (std::size_t i = 0; i < k; ++i) grads[i] = {dg.get() + off[i], sizes[i]};
     OptimKernels<Cuda>::grad_norm_squared_multi(grads, dsum.get());
@@ -233,13 +203,12 @@ TEST_CASE("gpu optim: adamw_multi matches per-tensor CPU updates and writes bf16
     grad = uniform(g, total, -2.0f, 2.0f);
     grad[total / 2] = std::numeric_limits<float>::quiet_NaN();
     dg.upload(grad);
-    device_ready();
     OptimKernels<Cuda>::grad_norm_squared_multi(grads, dsum.get());
     OptimKernels<Cuda>::clip_scale(dsum.get(), max_norm, dscale.get());
     list = make_list(3);
     OptimKernels<Cuda>::adamw_multi(list, h, dscale.get());
     CHECK(std::isnan(dscale.download()[0]));
-    CHECK(std::isnan(dsum.download()[0]));
+    CHECK(std::isnan(dsum.read()[0]));
     const auto after3 = compare();  // p, m, v still hold step 2's values
     CHECK(bit_mismatches(after3, after2) == 0);
   }
@@ -258,7 +227,6 @@ TEST_CASE("gpu optim: adamw_multi matches per-tensor CPU updates and writes bf16
                                       sizes[i], h.lr, 0.3, beta2, eps, wd[i], 1.0 - std::pow(0.3, tt),
                                       1.0 - std::pow(beta2, tt), 1.0);
     }
-    device_ready();
     auto list = make_list(1);
     for (std::size_t i = 0; i < k; ++i) {
       list[i].copy = nullptr;
@@ -284,14 +252,13 @@ TEST_CASE("gpu optim: sums of squares match the CPU's double sums and are reprod
       INFO("n = " << n);
       const auto x = uniform(g, static_cast<std::size_t>(n), -3.0f, 3.0f);
       DeviceBuffer<float> dx(x);
-      DeviceDoubles out(1);
+      DeviceBuffer<double> out(1);
       out.poison();
-      device_ready();
       const double want = OptimKernels<Cpu>::sum_squares(x.data(), n);
       const double got = OptimKernels<Cuda>::sum_squares(dx.get(), n);
       CHECK(std::abs(got - want) <= 1e-10 * want);
       OptimKernels<Cuda>::sum_squares_device(dx.get(), n, out.get());
-      const double got_dev = out.download()[0];
+      const double got_dev = out.read()[0];
       CHECK(std::memcmp(&got_dev, &got, sizeof(double)) == 0);
     }
     CHECK(OptimKernels<Cuda>::sum_squares(nullptr, 0) == 0.0);
@@ -303,9 +270,8 @@ TEST_CASE("gpu optim: sums of squares match the CPU's double sums and are reprod
     for (std::size_t i = 0; i < sizes.size(); ++i) off[i + 1] = off[i] + static_cast<std::size_t>(sizes[i]);
     const auto x = uniform(g, off.back(), -1.0f, 1.0f);
     DeviceBuffer<float> dx(x);
-    DeviceDoubles out(2);
+    DeviceBuffer<double> out(2);
     out.poison();
-    device_ready();
     std::vector<dapt::cuda::GradTensor> list(sizes.size());
     double want = 0.0;
     for (std::size_t i = 0; i < sizes.size(); ++i) {
@@ -314,17 +280,16 @@ TEST_CASE("gpu optim: sums of squares match the CPU's double sums and are reprod
     }
     OptimKernels<Cuda>::grad_norm_squared_multi(list, out.get());
     OptimKernels<Cuda>::grad_norm_squared_multi(list, out.get() + 1);
-    const auto got = out.download();
+    const auto got = out.read();
     CHECK(std::abs(got[0] - want) <= 1e-10 * want);
     CHECK(std::memcmp(&got[0], &got[1], sizeof(double)) == 0);  // deterministic
 
     // An empty list and an all-empty list write 0.
     out.poison();
-    device_ready();
     OptimKernels<Cuda>::grad_norm_squared_multi({}, out.get());
     const dapt::cuda::GradTensor empty{dx.get(), 0};
     OptimKernels<Cuda>::grad_norm_squared_multi(std::span(&empty, 1), out.get() + 1);
-    const auto zeros = out.download();
+    const auto zeros = out.read();
     CHECK(zeros[0] == 0.0);
     CHECK(zeros[1] == 0.0);
   }
@@ -333,18 +298,17 @@ TEST_CASE("gpu optim: sums of squares match the CPU's double sums and are reprod
 TEST_CASE("gpu optim: clip_scale equals train::clip_coefficient rounded to float", "[gpu][optim]") {
   const double inf = std::numeric_limits<double>::infinity();
   const std::vector<double> sums = {0.0, 1e-14, 0.25, 0.999999, 1.0, 1.0000001, 4.0, 123.456, 1e6, 3.3e12};
-  DeviceDoubles dsum(sums.size()), dnorm(sums.size());
+  DeviceBuffer<double> dsum(sums.size()), dnorm(sums.size());
   DeviceBuffer<float> dscale(sums.size());
   for (double max_norm : {1.0, 0.5, 2.7, inf}) {
     INFO("max_norm = " << max_norm);
-    dsum.upload(sums);
+    dsum.write(sums);
     dscale.poison();
     dnorm.poison();
-    device_ready();
     for (std::size_t i = 0; i < sums.size(); ++i)
       OptimKernels<Cuda>::clip_scale(dsum.get() + i, max_norm, dscale.get() + i, dnorm.get() + i);
     const auto scale = dscale.download();
-    const auto norm = dnorm.download();
+    const auto norm = dnorm.read();
     for (std::size_t i = 0; i < sums.size(); ++i) {
       INFO("sum of squares " << sums[i]);
       CHECK(norm[i] == std::sqrt(sums[i]));
@@ -353,14 +317,13 @@ TEST_CASE("gpu optim: clip_scale equals train::clip_coefficient rounded to float
   }
   // Non-finite sums: NaN factor (the update is skipped), the norm passed through.
   const std::vector<double> bad = {std::numeric_limits<double>::quiet_NaN(), inf};
-  DeviceDoubles dbad(bad.size()), dbad_norm(bad.size());
-  dbad.upload(bad);
+  DeviceBuffer<double> dbad(bad.size()), dbad_norm(bad.size());
+  dbad.write(bad);
   dscale.poison();
-  device_ready();
   for (std::size_t i = 0; i < bad.size(); ++i)
     OptimKernels<Cuda>::clip_scale(dbad.get() + i, 1.0, dscale.get() + i, dbad_norm.get() + i);
   const auto scale = dscale.download();
-  const auto norm = dbad_norm.download();
+  const auto norm = dbad_norm.read();
   CHECK(std::isnan(scale[0]));
   CHECK(std::isnan(scale[1]));
   CHECK(std::isnan(norm[0]));
@@ -373,7 +336,6 @@ TEST_CASE("gpu optim: scale in place, by a host or a device factor", "[gpu][opti
   const std::int64_t n = 100003;
   const auto x = uniform(g, static_cast<std::size_t>(n), -5.0f, 5.0f);
   DeviceBuffer<float> dx(x), ds(std::vector<float>{0.3f});
-  device_ready();
   auto want = x;
   OptimKernels<Cpu>::scale(want.data(), n, 0.7f);
   OptimKernels<Cuda>::scale(dx.get(), n, 0.7f);
@@ -388,7 +350,6 @@ TEST_CASE("gpu optim: scale in place, by a host or a device factor", "[gpu][opti
 
   // A NaN device factor leaves x alone (clip_grad_norm with a NaN norm).
   ds.upload({std::numeric_limits<float>::quiet_NaN()});
-  device_ready();
   OptimKernels<Cuda>::scale_device(dx.get(), n, ds.get());
   got = dx.download();
   CHECK(bit_mismatches(got, want) == 0);

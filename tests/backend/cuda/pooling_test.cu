@@ -21,20 +21,11 @@ namespace {
 
 using dapt::bf16;
 using dapt::backend::PoolMode;
+using dapt_gpu_test::as_t;
 using dapt_gpu_test::DeviceBuffer;
 using dapt_gpu_test::kTol;
 using Cpu = dapt::backend::PoolingKernels<dapt::Cpu>;
 using Gpu = dapt::backend::PoolingKernels<dapt::Cuda>;
-
-/// Waits for the whole device before an op: raw cudaMemcpy uploads run on the legacy stream,
-/// which does not order against the context's non-blocking stream.
-void settle() { DAPT_CUDA_CHECK(cudaDeviceSynchronize()); }
-
-template <class T>
-std::vector<float> storage(std::vector<float> v) {
-  if constexpr (std::is_same_v<T, bf16>) return dapt_gpu_test::round_bf16(std::move(v));
-  else return v;
-}
 
 constexpr std::int64_t kRows = 7;
 
@@ -71,8 +62,8 @@ TEMPLATE_TEST_CASE("gpu pooling: forward and backward match the CPU in every mod
         const std::int64_t n = kRows, len = sh.len, c = sh.c;
         INFO("T " << len << " C " << c << " mode " << static_cast<int>(mode) << " normalize " << normalize);
         const auto mask = make_mask(len);
-        const auto h = storage<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * len * c)));
-        const auto dout = storage<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * c)));
+        const auto h = as_t<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * len * c)));
+        const auto dout = as_t<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * c)));
 
         std::vector<float> out(static_cast<std::size_t>(n * c)), norms(static_cast<std::size_t>(n));
         Cpu::forward(h.data(), mask.data(), out.data(), norms.data(), n, len, c, mode, normalize);
@@ -81,20 +72,18 @@ TEMPLATE_TEST_CASE("gpu pooling: forward and backward match the CPU in every mod
         DeviceBuffer<float> d_norms(static_cast<std::size_t>(n));
         d_out.poison();
         d_norms.poison();
-        settle();
         Gpu::forward(d_h.get(), mask.data(), d_out.get(), d_norms.get(), n, len, c, mode, normalize);  // host mask
         DAPT_GPU_REQUIRE_CLOSE(d_out.download(), out, kTol<T>);
         DAPT_GPU_REQUIRE_CLOSE(d_norms.download(), norms, dapt_gpu_test::kTolF32);
 
         // Backward from the CPU's forward state (out in storage precision), so both sides see
         // the same out and norms.
-        const auto out_s = storage<T>(out);
+        const auto out_s = as_t<T>(out);
         std::vector<float> dh(static_cast<std::size_t>(n * len * c));
         Cpu::backward(dout.data(), out_s.data(), norms.data(), mask.data(), dh.data(), n, len, c, mode, normalize);
         DeviceBuffer<T> d_dout(dout), d_out_s(out_s), d_dh(static_cast<std::size_t>(n * len * c));
         DeviceBuffer<float> d_norms_cpu(norms);
         d_dh.poison();
-        settle();
         Gpu::backward(d_dout.get(), d_out_s.get(), d_norms_cpu.get(), mask.data(), d_dh.get(), n, len, c, mode,
                       normalize);
         DAPT_GPU_REQUIRE_CLOSE(d_dh.download(), dh, kTol<T>);
@@ -106,24 +95,22 @@ TEMPLATE_TEST_CASE("gpu pooling: the launchers take a device mask", "[gpu][pooli
   auto g = dapt_gpu_test::rng(302);
   const std::int64_t n = kRows, len = dapt_gpu_test::kT, c = dapt_gpu_test::kD;
   const auto mask = make_mask(len);
-  const auto h = storage<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * len * c)));
-  const auto dout = storage<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * c)));
+  const auto h = as_t<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * len * c)));
+  const auto dout = as_t<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * c)));
   const PoolMode mode = PoolMode::kLastToken;
   std::vector<float> out(static_cast<std::size_t>(n * c)), norms(static_cast<std::size_t>(n));
   Cpu::forward(h.data(), mask.data(), out.data(), norms.data(), n, len, c, mode, true);
-  const auto out_s = storage<T>(out);
+  const auto out_s = as_t<T>(out);
   std::vector<float> dh(static_cast<std::size_t>(n * len * c));
   Cpu::backward(dout.data(), out_s.data(), norms.data(), mask.data(), dh.data(), n, len, c, mode, true);
 
-  DeviceBuffer<std::int32_t> d_mask(mask.size());
-  DAPT_CUDA_CHECK(cudaMemcpy(d_mask.get(), mask.data(), mask.size() * sizeof(std::int32_t), cudaMemcpyHostToDevice));
+  DeviceBuffer<std::int32_t> d_mask(mask);
   DeviceBuffer<T> d_h(h), d_out(static_cast<std::size_t>(n * c)), d_dout(dout), d_out_s(out_s),
       d_dh(static_cast<std::size_t>(n * len * c));
   DeviceBuffer<float> d_norms(static_cast<std::size_t>(n)), d_norms_cpu(norms);
   d_out.poison();
   d_norms.poison();
   d_dh.poison();
-  settle();
   const cudaStream_t stream = dapt::cuda::current_stream();
   REQUIRE(dapt::cuda::pool_forward<T>(d_h.get(), d_mask.get(), d_out.get(), d_norms.get(), n, len, c, mode, true,
                                       stream) == cudaSuccess);

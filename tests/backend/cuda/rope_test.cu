@@ -23,16 +23,6 @@ using dapt::Cuda;
 using dapt::backend::RopeKernels;
 using namespace dapt_gpu_test;
 
-/// The test's uploads and poisons run on the legacy default stream, the ops on the context's
-/// non-blocking stream: wait for the former before launching the latter.
-void device_ready() { DAPT_CUDA_CHECK(cudaDeviceSynchronize()); }
-
-template <class T>
-std::vector<float> as_t(std::vector<float> v) {
-  if constexpr (std::is_same_v<T, bf16>) return round_bf16(std::move(v));
-  else return v;
-}
-
 /// cos/sin tables (rows, hd/2) of the default rotary embedding (theta 10000), as RopeTable builds them.
 struct Tables {
   std::vector<float> cos, sin;
@@ -80,7 +70,6 @@ void check_rope(std::int64_t n_tokens, std::int64_t n_heads, std::int64_t head_d
   DeviceBuffer<T> d_fwd(x), d_bwd(x);
   DeviceBuffer<std::int32_t> d_pos(to_floats(pos));
   DeviceBuffer<float> d_cos(tab.cos), d_sin(tab.sin);
-  device_ready();
   RopeKernels<Cuda>::forward<T>(d_fwd.get(), d_pos.get(), n_tokens, n_heads, head_dim, d_cos.get(), d_sin.get(), kRows);
   RopeKernels<Cuda>::backward<T>(d_bwd.get(), d_pos.get(), n_tokens, n_heads, head_dim, d_cos.get(), d_sin.get(),
                                  kRows);
@@ -114,7 +103,6 @@ void check_bad_positions(std::uint64_t salt) {
   DeviceBuffer<T> d_x(x);
   DeviceBuffer<std::int32_t> d_pos(to_floats(pos));
   DeviceBuffer<float> d_cos(tab.cos), d_sin(tab.sin);
-  device_ready();
   RopeKernels<Cuda>::forward<T>(d_x.get(), d_pos.get(), n, h, hd, d_cos.get(), d_sin.get(), kRows);
   const auto got = d_x.download();
   std::vector<float> got_ok, ref_ok;

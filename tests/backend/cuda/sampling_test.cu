@@ -31,34 +31,6 @@ using namespace dapt_gpu_test;
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-/// The test's uploads run on the legacy default stream, the kernels on the context's
-/// non-blocking stream: wait for the former before launching the latter.
-void device_ready() { DAPT_CUDA_CHECK(cudaDeviceSynchronize()); }
-
-/// A device array of a trivially copyable type, uploaded from a host vector.
-template <class U>
-class DeviceArray {
- public:
-  explicit DeviceArray(const std::vector<U>& host) : n_(host.size()) {
-    DAPT_CUDA_CHECK(cudaMalloc(&p_, std::max<std::size_t>(n_, 1) * sizeof(U)));
-    if (n_) DAPT_CUDA_CHECK(cudaMemcpy(p_, host.data(), n_ * sizeof(U), cudaMemcpyHostToDevice));
-  }
-  ~DeviceArray() { cudaFree(p_); }
-  DeviceArray(const DeviceArray&) = delete;
-  DeviceArray& operator=(const DeviceArray&) = delete;
-  U* get() const { return p_; }
-  void poison() { DAPT_CUDA_CHECK(cudaMemset(p_, 0x7f, n_ * sizeof(U))); }
-  std::vector<U> download() const {
-    dapt::cuda::current().synchronize();
-    std::vector<U> host(n_);
-    if (n_) DAPT_CUDA_CHECK(cudaMemcpy(host.data(), p_, n_ * sizeof(U), cudaMemcpyDeviceToHost));
-    return host;
-  }
-
- private:
-  U* p_ = nullptr;
-  std::size_t n_ = 0;
-};
 
 /// Rows of logits with their contexts (CSR), as the test builds them.
 struct Batch {
@@ -124,13 +96,12 @@ std::vector<std::int32_t> cpu_tokens(const Batch& b, const SamplingOptions& o, s
 template <class T>
 std::vector<std::int32_t> gpu_tokens(const Batch& b, const SamplingOptions& o, const std::vector<double>& draws) {
   DeviceBuffer<T> logits(b.logits);
-  DeviceArray<std::int32_t> context(b.context), tokens(std::vector<std::int32_t>(static_cast<std::size_t>(b.rows)));
-  DeviceArray<std::int64_t> offsets(b.offsets);
-  DeviceArray<double> u(draws);
-  tokens.poison();
-  device_ready();
+  DeviceBuffer<std::int32_t> context(b.context), tokens(std::vector<std::int32_t>(static_cast<std::size_t>(b.rows)));
+  DeviceBuffer<std::int64_t> offsets(b.offsets);
+  DeviceBuffer<double> u(draws);
+  tokens.poison(0x7f);
   dapt::cuda::sample_tokens(logits.get(), b.rows, b.vocab, context.get(), offsets.get(), o, u.get(), tokens.get());
-  return tokens.download();
+  return tokens.read();
 }
 
 template <class T>
@@ -210,7 +181,7 @@ TEST_CASE("gpu sampling: top-p over a 128,256 vocabulary (full sort)", "[gpu][sa
 TEST_CASE("gpu sampling: one row with a host draw (sample_token)", "[gpu][sampling]") {
   const Batch b = make_batch<float>(1, 50000, false, 41);
   DeviceBuffer<float> logits(b.logits);
-  DeviceArray<std::int32_t> context(b.context), token(std::vector<std::int32_t>(1));
+  DeviceBuffer<std::int32_t> context(b.context), token(std::vector<std::int32_t>(1));
   const SamplingOptions o = options(0.9f, 200, 0.9f, 1.25f);
   dapt::nn::Sampler sampler(o, 42);
   for (int step = 0; step < 20; ++step) {
@@ -219,11 +190,10 @@ TEST_CASE("gpu sampling: one row with a host draw (sample_token)", "[gpu][sampli
     const double u = probe.uniform_double();
     std::vector<float> row(b.logits);
     const auto want = sampler.sample(row, b.ctx(0));
-    token.poison();
-    device_ready();
+    token.poison(0x7f);
     dapt::cuda::sample_token(logits.get(), b.vocab, context.get(), static_cast<std::int64_t>(b.context.size()), o, u,
                              token.get());
-    CHECK(token.download()[0] == want);
+    CHECK(token.read()[0] == want);
   }
 }
 

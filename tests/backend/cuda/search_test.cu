@@ -28,30 +28,8 @@ namespace {
 
 using dapt::bf16;
 using dapt::retrieval::Hit;
+using dapt_gpu_test::as_t;
 using dapt_gpu_test::DeviceBuffer;
-
-/// Waits for the whole device before an op: raw cudaMemcpy uploads run on the legacy stream,
-/// which does not order against the context's non-blocking stream.
-void settle() { DAPT_CUDA_CHECK(cudaDeviceSynchronize()); }
-
-template <class T>
-std::vector<float> storage(std::vector<float> v) {
-  if constexpr (std::is_same_v<T, bf16>) return dapt_gpu_test::round_bf16(std::move(v));
-  else return v;
-}
-
-template <class T>
-void put(DeviceBuffer<T>& d, const std::vector<T>& h) {
-  REQUIRE(d.size() == h.size());
-  if (!h.empty()) DAPT_CUDA_CHECK(cudaMemcpy(d.get(), h.data(), h.size() * sizeof(T), cudaMemcpyHostToDevice));
-}
-template <class T>
-std::vector<T> get(const DeviceBuffer<T>& d) {
-  dapt::cuda::current().synchronize();
-  std::vector<T> h(d.size());
-  if (!h.empty()) DAPT_CUDA_CHECK(cudaMemcpy(h.data(), d.get(), h.size() * sizeof(T), cudaMemcpyDeviceToHost));
-  return h;
-}
 
 /// Brute force: per query, the rankable rows (valid, score not NaN) sorted by hit_before, the
 /// first k, then (id -1, -inf) up to k.
@@ -136,14 +114,13 @@ TEST_CASE("gpu search: top-k of tied scores matches the brute-force ranking", "[
           DeviceBuffer<float> d_scores(scores), d_top(static_cast<std::size_t>(q * k));
           DeviceBuffer<std::int64_t> d_ids(ids.size()), d_top_ids(static_cast<std::size_t>(q * k));
           DeviceBuffer<std::uint8_t> d_valid(valid.size());
-          put(d_ids, ids);
-          put(d_valid, valid);
+          d_ids.write(ids);
+          d_valid.write(valid);
           d_top.poison();
-          settle();
           dapt::cuda::FlatSearch::topk(d_scores.get(), with_ids ? d_ids.get() : nullptr,
                                        with_mask ? d_valid.get() : nullptr, q, n, k, d_top.get(), d_top_ids.get());
           const auto got_scores = d_top.download();
-          const auto got_ids = get(d_top_ids);
+          const auto got_ids = d_top_ids.read();
           REQUIRE(mismatches(got_scores, got_ids, brute_topk(scores, ids, valid, q, n, k)) == 0);
         }
 }
@@ -153,10 +130,9 @@ TEST_CASE("gpu search: an empty database fills every slot with (-1, -inf)", "[gp
   DeviceBuffer<float> d_top(q * k);
   DeviceBuffer<std::int64_t> d_top_ids(q * k);
   d_top.poison();
-  settle();
   dapt::cuda::FlatSearch::topk(nullptr, nullptr, nullptr, q, 0, k, d_top.get(), d_top_ids.get());
   for (float s : d_top.download()) REQUIRE(s == -std::numeric_limits<float>::infinity());
-  for (std::int64_t id : get(d_top_ids)) REQUIRE(id == -1);
+  for (std::int64_t id : d_top_ids.read()) REQUIRE(id == -1);
   REQUIRE_DAPT_ERROR(dapt::cuda::FlatSearch::topk(nullptr, nullptr, nullptr, q, 0, 1025, d_top.get(), d_top_ids.get()),
                      kInvalidArgument, "k must be in [1, 1024]");
 }
@@ -166,8 +142,8 @@ TEMPLATE_TEST_CASE("gpu search: flat_search scores by GEMM and ranks like the br
   using T = TestType;
   auto g = dapt_gpu_test::rng(402);
   const std::int64_t n = dapt_gpu_test::kVocab, q = dapt_gpu_test::kT, d = dapt_gpu_test::kD;
-  const auto database = storage<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * d)));
-  const auto queries = storage<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(q * d)));
+  const auto database = as_t<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * d)));
+  const auto queries = as_t<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(q * d)));
   std::vector<float> want_scores(static_cast<std::size_t>(q * n));
   for (std::int64_t qi = 0; qi < q; ++qi)
     for (std::int64_t i = 0; i < n; ++i) {
@@ -182,8 +158,8 @@ TEMPLATE_TEST_CASE("gpu search: flat_search scores by GEMM and ranks like the br
   DeviceBuffer<T> d_db(database), d_q(queries);
   DeviceBuffer<std::int64_t> d_ids(ids.size());
   DeviceBuffer<std::uint8_t> d_valid(valid.size());
-  put(d_ids, ids);
-  put(d_valid, valid);
+  d_ids.write(ids);
+  d_valid.write(valid);
   for (const bool fallback : {false, true})
     for (const std::int64_t k : {std::int64_t{10}, std::int64_t{500}}) {
       INFO("k " << k << " fallback " << fallback);
@@ -191,7 +167,6 @@ TEMPLATE_TEST_CASE("gpu search: flat_search scores by GEMM and ranks like the br
       DeviceBuffer<std::int64_t> d_top_ids(static_cast<std::size_t>(q * k));
       d_scores.poison();
       d_top.poison();
-      settle();
       if (!fallback) {
         dapt::cuda::FlatSearch::search(d_db.get(), d_q.get(), d_ids.get(), d_valid.get(), n, q, d, k, d_top.get(),
                                        d_top_ids.get(), d_scores.get());
@@ -205,7 +180,7 @@ TEMPLATE_TEST_CASE("gpu search: flat_search scores by GEMM and ranks like the br
       const auto scores = d_scores.download();
       // fp32 sums of exact products of storage values: fp32-tight for bf16 inputs as well.
       DAPT_GPU_REQUIRE_CLOSE(scores, want_scores, (std::is_same_v<T, bf16> ? 1e-4 : dapt_gpu_test::kTolF32));
-      REQUIRE(mismatches(d_top.download(), get(d_top_ids), brute_topk(scores, ids, valid, q, n, k)) == 0);
+      REQUIRE(mismatches(d_top.download(), d_top_ids.read(), brute_topk(scores, ids, valid, q, n, k)) == 0);
     }
 
   SECTION("without ids or mask, and with the context's scratch for the scores") {
@@ -213,11 +188,10 @@ TEMPLATE_TEST_CASE("gpu search: flat_search scores by GEMM and ranks like the br
     DeviceBuffer<float> d_top(static_cast<std::size_t>(q * k));
     DeviceBuffer<std::int64_t> d_top_ids(static_cast<std::size_t>(q * k));
     d_top.poison();
-    settle();
     dapt::cuda::FlatSearch::search(d_db.get(), d_q.get(), nullptr, nullptr, n, q, d, k, d_top.get(),
                                    d_top_ids.get());
     const auto got = d_top.download();
-    const auto got_ids = get(d_top_ids);
+    const auto got_ids = d_top_ids.read();
     // Near-ties may order differently from the double reference: check each hit's score against
     // the reference of its row, the order, and that nothing better was left out.
     for (std::int64_t qi = 0; qi < q; ++qi) {
