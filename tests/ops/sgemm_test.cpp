@@ -13,6 +13,13 @@
 #include "dapt/backend/cpu/detail/sgemm.hpp"
 #include "dapt/backend/cpu/matmul.hpp"
 #include "dapt/core/parallel.hpp"
+#include "dapt/core/tensor.hpp"
+#include "dapt/ops/activation.hpp"
+#include "dapt/ops/elementwise.hpp"
+#include "dapt/ops/embedding.hpp"
+#include "dapt/ops/loss.hpp"
+#include "dapt/ops/matmul.hpp"
+#include "dapt/ops/norm.hpp"
 #include "dapt_catch.hpp"
 
 namespace {
@@ -272,4 +279,57 @@ TEST_CASE("MatmulKernels<Cpu> linear ops match a double reference at small and l
       CHECK(bad == 0);
     }
   }
+}
+
+TEST_CASE("ops facades on the CPU: BF16 operands throw kDtype (BF16 needs the CUDA backend); F32 messages stand",
+          "[ops]") {
+  using dapt::Cpu;
+  using dapt::DType;
+  using dapt::Tensor;
+  namespace ops = dapt::ops;
+  const std::int64_t n = 3, k = 4, m = 5;
+  const auto f32 = [](std::initializer_list<std::int64_t> s) { return Tensor<Cpu>::zeros(dapt::Shape(s), DType::kF32); };
+  const auto bf16 = [](std::initializer_list<std::int64_t> s) { return Tensor<Cpu>::zeros(dapt::Shape(s), DType::kBF16); };
+  const auto x = f32({n, k}), w = f32({m, k}), y = f32({n, m}), dy = f32({n, m}), dx = f32({n, k});
+  const auto dw = f32({m, k}), db = f32({m});
+  const auto xb = bf16({n, k}), wb = bf16({m, k}), yb = bf16({n, m}), dyb = bf16({n, m});
+  const Tensor<Cpu> none;
+  constexpr const char* kNeedsCuda = "BF16 activations need the CUDA backend";
+
+  // All-BF16 and mixed calls alike: the CPU kernels are F32 only.
+  REQUIRE_DAPT_ERROR(ops::linear_forward<Cpu>(xb.view(), wb.view(), none.view(), yb.view()), kDtype, kNeedsCuda);
+  REQUIRE_DAPT_ERROR(ops::linear_forward<Cpu>(xb.view(), wb.view(), none.view(), yb.view()), kDtype,
+                     "linear input is BF16");
+  REQUIRE_DAPT_ERROR(ops::linear_forward<Cpu>(x.view(), wb.view(), none.view(), y.view()), kDtype,
+                     "linear weight is BF16");
+  REQUIRE_DAPT_ERROR(ops::linear_backward_input<Cpu>(dyb.view(), w.view(), dx.view()), kDtype, kNeedsCuda);
+  REQUIRE_DAPT_ERROR(ops::linear_backward_weight<Cpu>(dyb.view(), x.view(), dw.view(), db.view()), kDtype, kNeedsCuda);
+  // Parameter gradients stay F32 on every device.
+  REQUIRE_DAPT_ERROR(ops::linear_backward_weight<Cpu>(dy.view(), x.view(), bf16({m, k}).view(), db.view()), kDtype,
+                     "linear weight gradient must be F32, got BF16");
+
+  const auto rstd = f32({n});
+  REQUIRE_DAPT_ERROR(ops::rms_norm_forward<Cpu>(xb.view(), none.view(), none.view(), f32({k}).view(), xb.view(),
+                                                rstd.view(), 1e-5f),
+                     kDtype, kNeedsCuda);
+  REQUIRE_DAPT_ERROR(ops::swiglu_forward<Cpu>(xb.view(), xb.view(), xb.view()), kDtype, kNeedsCuda);
+  REQUIRE_DAPT_ERROR(ops::dropout<Cpu>(xb.view(), xb.view(), 0.5f, 1, 2), kDtype, kNeedsCuda);
+  REQUIRE_DAPT_ERROR(ops::add<Cpu>(xb.view(), xb.view(), xb.view()), kDtype, kNeedsCuda);
+  REQUIRE_DAPT_ERROR(ops::copy<Cpu>(x.view(), xb.view()), kDtype, "ops::copy: dst is BF16");
+  const auto targets = Tensor<Cpu>::zeros({n}, DType::kI32);
+  REQUIRE_DAPT_ERROR(ops::cross_entropy<Cpu>(yb.view(), targets.view(), rstd.view(), 1.0f, false), kDtype, kNeedsCuda);
+  const auto ids = Tensor<Cpu>::zeros({n}, DType::kI32);
+  REQUIRE_DAPT_ERROR(ops::embedding_forward<Cpu>(wb.view(), ids.view(), xb.view()), kDtype, kNeedsCuda);
+  REQUIRE_DAPT_ERROR(ops::embedding_backward<Cpu>(xb.view(), ids.view(), w.view()), kDtype, kNeedsCuda);
+
+  // The F32 messages of other dtypes are those of before.
+  const auto xi = Tensor<Cpu>::zeros({n, k}, DType::kI32);
+  REQUIRE_DAPT_ERROR(ops::linear_forward<Cpu>(xi.view(), w.view(), none.view(), y.view()), kDtype,
+                     "linear input must be F32, got I32");
+  REQUIRE_DAPT_ERROR(ops::add<Cpu>(xi.view(), x.view(), x.view()), kDtype, "ops::add: tensors must be F32, got I32");
+  REQUIRE_DAPT_ERROR(ops::dropout<Cpu>(xi.view(), x.view(), 0.5f, 1, 2), kDtype, "dropout: tensors must be F32");
+  // And F32 still runs.
+  ops::linear_forward<Cpu>(x.view(), w.view(), none.view(), y.view());
+  ops::linear_backward_weight<Cpu>(dy.view(), x.view(), dw.view(), db.view());
+  CHECK(y.data<float>()[0] == 0.0f);
 }

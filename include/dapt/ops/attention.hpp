@@ -4,7 +4,8 @@
 /// backward, and causal inference against a KV cache. Query head h uses kv head h / (H / Hkv). The facades check dtypes, shapes and
 /// aliasing once, with messages that name the argument and both shapes, then call
 /// `backend::AttentionKernels<Device>`. The kernels are tiled (FlashAttention-2): memory is
-/// O(tile^2) per thread, never O(T^2).
+/// O(tile^2) per thread, never O(T^2). q, k, v, out, dout, dq, dk, dv and the KV cache are F32,
+/// or all BF16 on the GPU (mixed precision; softmax in fp32); lse is always F32.
 #pragma once
 
 #include <cmath>
@@ -17,6 +18,7 @@
 #include "dapt/backend/kernels.hpp"
 #include "dapt/core/error.hpp"
 #include "dapt/core/tensor.hpp"
+#include "dapt/ops/detail/dispatch.hpp"
 
 namespace dapt::ops {
 
@@ -34,10 +36,29 @@ void check_attention_arg(const char* fn, const char* name, const TensorView<Devi
   DAPT_CHECK_AS(kShape, t.is_contiguous(), fn, ": ", name, " of shape ", t.shape().str(), " must be contiguous");
 }
 
-/// Checks q: F32, contiguous, (B, T, H, hd) with hd > 0.
+/// Checks that storage argument `name` is F32 (or BF16 off the CPU) and, unless it is q, has q's dtype.
+template <class Device>
+void check_attention_storage(const char* fn, const char* name, const TensorView<Device>& t,
+                             const TensorView<Device>& q) {
+  reject_cpu_bf16<Device>(t.dtype(), name, fn);
+  DAPT_CHECK_AS(kDtype, is_storage_dtype<Device>(t.dtype()), fn, ": ", name, " must be ", storage_dtypes<Device>(),
+                ", got ", dtype_name(t.dtype()));
+  if (&t != &q) check_same_storage(fn, t, name, q.dtype(), "q");
+}
+
+/// check_attention_arg for a storage argument: q's dtype (F32, or BF16 off the CPU).
+template <class Device>
+void check_attention_storage_arg(const char* fn, const char* name, const TensorView<Device>& t,
+                                 const TensorView<Device>& q, const Shape& expected, const char* layout,
+                                 const char* relative_to, const TensorView<Device>& ref) {
+  check_attention_storage(fn, name, t, q);
+  check_attention_arg(fn, name, t, q.dtype(), expected, layout, relative_to, ref);
+}
+
+/// Checks q: F32 (or BF16 off the CPU), contiguous, (B, T, H, hd) with hd > 0.
 template <class Device>
 void check_attention_query(const char* fn, const TensorView<Device>& q) {
-  DAPT_CHECK_AS(kDtype, q.dtype() == DType::kF32, fn, ": q must be F32, got ", dtype_name(q.dtype()));
+  check_attention_storage(fn, "q", q, q);
   DAPT_CHECK_AS(kShape, q.rank() == 4, fn, ": q must be (B, T, H, hd), got shape ", q.shape().str());
   DAPT_CHECK_AS(kShape, q.is_contiguous(), fn, ": q of shape ", q.shape().str(), " must be contiguous");
   DAPT_CHECK_AS(kShape, q.dim(3) > 0, fn, ": q of shape ", q.shape().str(), " has head_dim 0");
@@ -47,7 +68,7 @@ void check_attention_query(const char* fn, const TensorView<Device>& q) {
 template <class Device>
 void check_attention_key(const char* fn, const char* name, const TensorView<Device>& k, const TensorView<Device>& q,
                std::int64_t seq) {
-  DAPT_CHECK_AS(kDtype, k.dtype() == DType::kF32, fn, ": ", name, " must be F32, got ", dtype_name(k.dtype()));
+  check_attention_storage(fn, name, k, q);
   DAPT_CHECK_AS(kShape, k.rank() == 4 && k.dim(0) == q.dim(0) && k.dim(1) == seq && k.dim(3) == q.dim(3), fn,
                 ": ", name, " has shape ", k.shape().str(), ", expected (", q.dim(0), ", ", seq, ", Hkv, ", q.dim(3),
                 ") to match q of shape ", q.shape().str());
@@ -82,12 +103,12 @@ void check_attention_segments(const char* fn, const TensorView<Device>& seg, con
 }  // namespace detail
 
 /// Attention forward.
-///   q           (B, T, H, hd)    F32
-///   k, v        (B, T, Hkv, hd)  F32, H % Hkv == 0
+///   q           (B, T, H, hd)    F32, or BF16 on the GPU
+///   k, v        (B, T, Hkv, hd)  q's dtype, H % Hkv == 0
 ///   segment_ids (B, T) I32, or an empty view: query i sees key j iff j <= i (when `causal`)
 ///               and, when given, segment_ids[b, j] == segment_ids[b, i] (documents packed into
 ///               one row; padding as its own segment)
-///   out         (B, T, H, hd)    F32, written
+///   out         (B, T, H, hd)    q's dtype, written
 ///   lse         (B, H, T)        F32, written: log-sum-exp of each query's scaled scores (for backward)
 ///   scale       usually 1 / sqrt(hd)
 ///   causal      false: every query sees every key of its segment (bidirectional encoder)
@@ -99,10 +120,10 @@ void attention_forward(const TensorView<Device>& q, const TensorView<Device>& k,
   detail::check_attention_query(fn, q);
   const std::int64_t B = q.dim(0), T = q.dim(1), H = q.dim(2), hd = q.dim(3);
   detail::check_attention_key(fn, "k", k, q, T);
-  detail::check_attention_arg(fn, "v", v, DType::kF32, k.shape(), "the shape of k", "k", k);
+  detail::check_attention_storage_arg(fn, "v", v, q, k.shape(), "the shape of k", "k", k);
   const std::int64_t Hkv = k.dim(2);
   detail::check_attention_segments(fn, segment_ids, q);
-  detail::check_attention_arg(fn, "out", out, DType::kF32, q.shape(), "(B, T, H, hd)", "q", q);
+  detail::check_attention_storage_arg(fn, "out", out, q, q.shape(), "(B, T, H, hd)", "q", q);
   detail::check_attention_arg(fn, "lse", lse, DType::kF32, Shape{B, H, T}, "(B, H, T)", "q", q);
   detail::check_attention_scale(fn, scale);
   for (const auto& [name, t] : {std::pair{"q", q}, std::pair{"k", k}, std::pair{"v", v}}) {
@@ -110,15 +131,18 @@ void attention_forward(const TensorView<Device>& q, const TensorView<Device>& k,
     detail::check_attention_disjoint(fn, "lse", lse, name, t);
   }
   detail::check_attention_disjoint(fn, "out", out, "lse", lse);
-  backend::AttentionKernels<Device>::forward(
-      q.template data<const float>(), k.template data<const float>(), v.template data<const float>(),
-      segment_ids.raw() ? segment_ids.template data<const std::int32_t>() : nullptr, out.template data<float>(),
-      lse.template data<float>(), B, T, H, Hkv, hd, scale, causal);
+  detail::with_storage_type<Device>(q.dtype(), fn, [&](auto tag) {
+    using E = typename decltype(tag)::type;  // the storage type (T names the sequence length)
+    backend::AttentionKernels<Device>::forward(
+        q.template data<const E>(), k.template data<const E>(), v.template data<const E>(),
+        segment_ids.raw() ? segment_ids.template data<const std::int32_t>() : nullptr, out.template data<E>(),
+        lse.template data<float>(), B, T, H, Hkv, hd, scale, causal);
+  });
 }
 
 /// Gradients of attention_forward. q, k, v, segment_ids, scale, causal as given to forward; out (B, T, H, hd)
 /// and lse (B, H, T) as it wrote them; dout (B, T, H, hd). Writes (does not add) dq (B, T, H, hd)
-/// and dk, dv (B, T, Hkv, hd).
+/// and dk, dv (B, T, Hkv, hd). Every tensor but segment_ids and lse (F32) has q's dtype.
 template <class Device>
 void attention_backward(const TensorView<Device>& q, const TensorView<Device>& k, const TensorView<Device>& v,
                         const TensorView<Device>& segment_ids, const TensorView<Device>& out,
@@ -129,15 +153,15 @@ void attention_backward(const TensorView<Device>& q, const TensorView<Device>& k
   detail::check_attention_query(fn, q);
   const std::int64_t B = q.dim(0), T = q.dim(1), H = q.dim(2), hd = q.dim(3);
   detail::check_attention_key(fn, "k", k, q, T);
-  detail::check_attention_arg(fn, "v", v, DType::kF32, k.shape(), "the shape of k", "k", k);
+  detail::check_attention_storage_arg(fn, "v", v, q, k.shape(), "the shape of k", "k", k);
   const std::int64_t Hkv = k.dim(2);
   detail::check_attention_segments(fn, segment_ids, q);
-  detail::check_attention_arg(fn, "out", out, DType::kF32, q.shape(), "(B, T, H, hd)", "q", q);
+  detail::check_attention_storage_arg(fn, "out", out, q, q.shape(), "(B, T, H, hd)", "q", q);
   detail::check_attention_arg(fn, "lse", lse, DType::kF32, Shape{B, H, T}, "(B, H, T)", "q", q);
-  detail::check_attention_arg(fn, "dout", dout, DType::kF32, q.shape(), "(B, T, H, hd)", "q", q);
-  detail::check_attention_arg(fn, "dq", dq, DType::kF32, q.shape(), "(B, T, H, hd)", "q", q);
-  detail::check_attention_arg(fn, "dk", dk, DType::kF32, k.shape(), "(B, T, Hkv, hd)", "k", k);
-  detail::check_attention_arg(fn, "dv", dv, DType::kF32, k.shape(), "(B, T, Hkv, hd)", "k", k);
+  detail::check_attention_storage_arg(fn, "dout", dout, q, q.shape(), "(B, T, H, hd)", "q", q);
+  detail::check_attention_storage_arg(fn, "dq", dq, q, q.shape(), "(B, T, H, hd)", "q", q);
+  detail::check_attention_storage_arg(fn, "dk", dk, q, k.shape(), "(B, T, Hkv, hd)", "k", k);
+  detail::check_attention_storage_arg(fn, "dv", dv, q, k.shape(), "(B, T, Hkv, hd)", "k", k);
   detail::check_attention_scale(fn, scale);
   const std::pair<const char*, TensorView<Device>> inputs[] = {{"q", q},     {"k", k},     {"v", v},
                                                                {"out", out}, {"lse", lse}, {"dout", dout},
@@ -149,20 +173,23 @@ void attention_backward(const TensorView<Device>& q, const TensorView<Device>& k
   detail::check_attention_disjoint(fn, "dq", dq, "dk", dk);
   detail::check_attention_disjoint(fn, "dq", dq, "dv", dv);
   detail::check_attention_disjoint(fn, "dk", dk, "dv", dv);
-  backend::AttentionKernels<Device>::backward(
-      q.template data<const float>(), k.template data<const float>(), v.template data<const float>(),
-      segment_ids.raw() ? segment_ids.template data<const std::int32_t>() : nullptr, out.template data<const float>(),
-      lse.template data<const float>(), dout.template data<const float>(), dq.template data<float>(),
-      dk.template data<float>(), dv.template data<float>(), B, T, H, Hkv, hd, scale, causal);
+  detail::with_storage_type<Device>(q.dtype(), fn, [&](auto tag) {
+    using E = typename decltype(tag)::type;  // the storage type (T names the sequence length)
+    backend::AttentionKernels<Device>::backward(
+        q.template data<const E>(), k.template data<const E>(), v.template data<const E>(),
+        segment_ids.raw() ? segment_ids.template data<const std::int32_t>() : nullptr, out.template data<const E>(),
+        lse.template data<const float>(), dout.template data<const E>(), dq.template data<E>(),
+        dk.template data<E>(), dv.template data<E>(), B, T, H, Hkv, hd, scale, causal);
+  });
 }
 
 /// Attention of Tq new tokens per batch row against a KV cache (inference; no lse).
-///   q        (B, Tq, H, hd)  F32
-///   k_cache  (B, S, Hkv, hd) F32, capacity S; row b already holds the new tokens' keys at
+///   q        (B, Tq, H, hd)  F32, or BF16 on the GPU
+///   k_cache  (B, S, Hkv, hd) q's dtype, capacity S; row b already holds the new tokens' keys at
 ///            positions [past[b], past[b] + Tq)
-///   v_cache  (B, S, Hkv, hd) F32, likewise
+///   v_cache  (B, S, Hkv, hd) q's dtype, likewise
 ///   past     (B) I32: tokens cached before this call, per row (rows may differ)
-///   out      (B, Tq, H, hd)  F32, written
+///   out      (B, Tq, H, hd)  q's dtype, written
 /// Query i of row b sees cache positions [0, past[b] + i]. past[b] + Tq > S, or past[b] < 0,
 /// throws kOutOfRange (on the CPU; checked as the kernel starts). Tq == 1 is the decode fast path.
 template <class Device>
@@ -176,21 +203,24 @@ void attention_cached(const TensorView<Device>& q, const TensorView<Device>& k_c
                 k_cache.shape().str());
   const std::int64_t S = k_cache.dim(1);
   detail::check_attention_key(fn, "k_cache", k_cache, q, S);
-  detail::check_attention_arg(fn, "v_cache", v_cache, DType::kF32, k_cache.shape(), "the shape of k_cache",
+  detail::check_attention_storage_arg(fn, "v_cache", v_cache, q, k_cache.shape(), "the shape of k_cache",
                               "k_cache", k_cache);
   const std::int64_t Hkv = k_cache.dim(2);
   detail::check_attention_arg(fn, "past", past, DType::kI32, Shape{B}, "(B)", "q", q);
-  detail::check_attention_arg(fn, "out", out, DType::kF32, q.shape(), "(B, Tq, H, hd)", "q", q);
+  detail::check_attention_storage_arg(fn, "out", out, q, q.shape(), "(B, Tq, H, hd)", "q", q);
   detail::check_attention_scale(fn, scale);
   DAPT_CHECK_AS(kShape, Tq <= S, fn, ": q of shape ", q.shape().str(), " has ", Tq,
                 " new tokens, more than the cache capacity S = ", S, " of k_cache of shape ", k_cache.shape().str());
   for (const auto& [name, t] : {std::pair{"q", q}, std::pair{"k_cache", k_cache}, std::pair{"v_cache", v_cache},
                                 std::pair{"past", past}})
     detail::check_attention_disjoint(fn, "out", out, name, t);
-  backend::AttentionKernels<Device>::cached(q.template data<const float>(), k_cache.template data<const float>(),
-                                            v_cache.template data<const float>(),
-                                            past.template data<const std::int32_t>(), out.template data<float>(), B,
-                                            Tq, S, H, Hkv, hd, scale);
+  detail::with_storage_type<Device>(q.dtype(), fn, [&](auto tag) {
+    using E = typename decltype(tag)::type;  // the storage type
+    backend::AttentionKernels<Device>::cached(q.template data<const E>(), k_cache.template data<const E>(),
+                                              v_cache.template data<const E>(),
+                                              past.template data<const std::int32_t>(), out.template data<E>(), B,
+                                              Tq, S, H, Hkv, hd, scale);
+  });
 }
 
 }  // namespace dapt::ops

@@ -3,7 +3,8 @@
 /// config.json's rotary settings, computed in float32 with the operations, in the order,
 /// that Hugging Face transformers uses (default, linear and llama3 scaling), and cos/sin tables
 /// indexed by position that grow on demand. `rope_forward` rotates q or k (B, T, H, hd) in place
-/// at the given positions (HF `rotate_half` layout); `rope_backward` applies the transpose.
+/// at the given positions (HF `rotate_half` layout); `rope_backward` applies the transpose. The
+/// rotated tensor is F32, or BF16 on the GPU (rotated in fp32 with the fp32 tables).
 #pragma once
 
 #include <algorithm>
@@ -22,6 +23,7 @@
 #include "dapt/core/parallel.hpp"
 #include "dapt/core/tensor.hpp"
 #include "dapt/io/hf_config.hpp"
+#include "dapt/ops/detail/dispatch.hpp"
 
 namespace dapt::ops {
 
@@ -183,7 +185,9 @@ namespace detail {
 template <class Device>
 void check_rope_args(const char* fn, const char* xname, const TensorView<Device>& x,
                      const TensorView<Device>& positions, const RopeTable& table) {
-  DAPT_CHECK_AS(kDtype, x.dtype() == DType::kF32, fn, ": ", xname, " must be F32, got ", dtype_name(x.dtype()));
+  reject_cpu_bf16<Device>(x.dtype(), xname, fn);
+  DAPT_CHECK_AS(kDtype, is_storage_dtype<Device>(x.dtype()), fn, ": ", xname, " must be ", storage_dtypes<Device>(),
+                ", got ", dtype_name(x.dtype()));
   DAPT_CHECK_AS(kShape, x.rank() == 4, fn, ": ", xname, " must be (B, T, H, hd), got shape ", x.shape().str());
   DAPT_CHECK_AS(kShape, x.is_contiguous(), fn, ": ", xname, " of shape ", x.shape().str(), " must be contiguous");
   DAPT_CHECK_AS(kShape, x.dim(3) == table.head_dim(), fn, ": ", xname, " of shape ", x.shape().str(),
@@ -205,9 +209,12 @@ template <class Device>
 void rope_forward(const TensorView<Device>& x, const TensorView<Device>& positions, const RopeTable& table) {
   detail::check_rope_args("rope_forward", "x", x, positions, table);
   const auto tabs = table.template tables<Device>();
-  backend::RopeKernels<Device>::forward(x.template data<float>(), positions.template data<const std::int32_t>(),
-                                        x.dim(0) * x.dim(1), x.dim(2), x.dim(3), tabs.first,
-                                        tabs.second, table.max_positions());
+  detail::with_storage_type<Device>(x.dtype(), "rope_forward", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    backend::RopeKernels<Device>::forward(x.template data<T>(), positions.template data<const std::int32_t>(),
+                                          x.dim(0) * x.dim(1), x.dim(2), x.dim(3), tabs.first, tabs.second,
+                                          table.max_positions());
+  });
 }
 
 /// The gradient of rope_forward: rotates dx (B, T, H, hd) in place by the opposite angles.
@@ -215,9 +222,12 @@ template <class Device>
 void rope_backward(const TensorView<Device>& dx, const TensorView<Device>& positions, const RopeTable& table) {
   detail::check_rope_args("rope_backward", "dx", dx, positions, table);
   const auto tabs = table.template tables<Device>();
-  backend::RopeKernels<Device>::backward(dx.template data<float>(), positions.template data<const std::int32_t>(),
-                                         dx.dim(0) * dx.dim(1), dx.dim(2), dx.dim(3), tabs.first,
-                                         tabs.second, table.max_positions());
+  detail::with_storage_type<Device>(dx.dtype(), "rope_backward", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    backend::RopeKernels<Device>::backward(dx.template data<T>(), positions.template data<const std::int32_t>(),
+                                           dx.dim(0) * dx.dim(1), dx.dim(2), dx.dim(3), tabs.first, tabs.second,
+                                           table.max_positions());
+  });
 }
 
 }  // namespace dapt::ops
