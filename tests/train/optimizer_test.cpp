@@ -415,3 +415,82 @@ TEST_CASE("AdamW kernel: a large tensor over parallel chunks matches the referen
                      kShape, "gradient");
   REQUIRE_DAPT_ERROR(ops::sum_squares(Tensor<Cpu>::zeros({2}, DType::kI32).view()), kDtype, "F32");
 }
+
+TEST_CASE("AdamW: step_scaled reads the clipping factor from memory; a NaN factor is undone exactly",
+          "[train][optimizer]") {
+  // The trainer's device-side path, run on the host: clip_scale from the squared norm, then the
+  // update with the factor read from memory. It must equal step(model, lr, clip_coefficient).
+  FakeModel a, b;
+  set_grad(a.weight, {3.0f, -4.0f, 0.5f, 1.0f, 2.0f, -1.5f});
+  set_grad(a.norm, {0.1f, 0.2f, -0.3f});
+  set_grad(b.weight, {3.0f, -4.0f, 0.5f, 1.0f, 2.0f, -1.5f});
+  set_grad(b.norm, {0.1f, 0.2f, -0.3f});
+  train::AdamW<Cpu> oa, ob;
+  const double norm = train::grad_norm(a);
+  oa.step(a, 1e-2, train::clip_coefficient(norm, 1.0));
+
+  std::vector<backend::GradTensor> grads{{b.weight.grad().data<const float>(), 6}, {b.norm.grad().data<const float>(), 3}};
+  double sum_sq = 0, dnorm = 0;
+  float scale = 0;
+  ops::grad_norm_squared_multi<Cpu>(grads, &sum_sq);
+  ops::clip_scale<Cpu>(&sum_sq, 1.0, &scale, &dnorm);
+  CHECK(dnorm == norm);
+  CHECK(scale == static_cast<float>(train::clip_coefficient(norm, 1.0)));
+  CHECK(scale < 1.0f);
+  ob.step_scaled(b, 1e-2, &scale);
+  CHECK(values(b.weight.value()) == values(a.weight.value()));
+  CHECK(values(b.norm.value()) == values(a.norm.value()));
+
+  // No clipping (max_norm +Inf) gives exactly 1; a NaN loss (the gate) or norm gives NaN.
+  ops::clip_scale<Cpu>(&sum_sq, std::numeric_limits<double>::infinity(), &scale);
+  CHECK(scale == 1.0f);
+  const double nan_loss = std::numeric_limits<double>::quiet_NaN();
+  ops::clip_scale<Cpu>(&sum_sq, 1.0, &scale, &dnorm, &nan_loss);
+  CHECK(std::isnan(scale));
+  CHECK(dnorm == norm);
+
+  // A NaN factor leaves parameters and moments alone; undo_step takes back the step counts, and
+  // the next step is the same as if the skipped one had never been made.
+  const auto w_before = values(b.weight.value());
+  ob.step_scaled(b, 1e-2, &scale);
+  CHECK(values(b.weight.value()) == w_before);
+  CHECK(ob.step_count() == 2);
+  CHECK(ob.state_step("model.norm.weight") == 2);
+  ob.undo_step();
+  CHECK(ob.step_count() == 1);
+  CHECK(ob.state_step("model.norm.weight") == 1);
+  REQUIRE_DAPT_ERROR(ob.undo_step(), kInvalidArgument, "no step to undo");
+  oa.step(a, 1e-2);
+  ob.step(b, 1e-2);
+  CHECK(values(b.weight.value()) == values(a.weight.value()));
+  CHECK(values(b.norm.value()) == values(a.norm.value()));
+  CHECK(ob.state_step("model.layers.0.mlp.down_proj.weight") == 2);
+  REQUIRE_DAPT_ERROR(ob.step_scaled(b, 1e-2, nullptr), kInvalidArgument, "pointer is null");
+}
+
+TEST_CASE("copy_parameters, upload and download: by name, checked before anything is copied", "[train][optimizer]") {
+  FakeModel a, b;
+  b.weight.value().data<float>()[0] = 42.0f;
+  nn::copy_parameters<Cpu, Cpu>(a, b);
+  CHECK(values(b.weight.value()) == values(a.weight.value()));
+  CHECK(values(b.frozen.value()) == values(a.frozen.value()));
+
+  struct Other {
+    nn::Param<Cpu> weight{make({2, 3}, {1, 2, 3, 4, 5, 6})};
+    void visit_parameters(const nn::ParamVisitor<Cpu>& fn) { fn("model.layers.0.mlp.down_proj.weight", weight); }
+  } other;
+  REQUIRE_DAPT_ERROR((nn::copy_parameters<Cpu, Cpu>(other, a)), kShape, "has 1 parameters");
+  REQUIRE_DAPT_ERROR((nn::copy_parameters<Cpu, Cpu>(a, other)), kShape, "model.norm.weight");
+  const auto before = values(a.weight.value());
+  FakeModel c;
+  c.weight.reset(make({3, 2}, {1, 2, 3, 4, 5, 6}));
+  REQUIRE_DAPT_ERROR((nn::copy_parameters<Cpu, Cpu>(c, a)), kShape, "(3, 2)");
+  CHECK(values(a.weight.value()) == before);
+
+  auto t = Tensor<Cpu>::empty({3}, DType::kF32);
+  upload<Cpu>(a.norm.value().view(), t.view());
+  CHECK(values(t) == values(a.norm.value()));
+  CHECK(values(to_host<Cpu>(t.view())) == values(t));
+  REQUIRE_DAPT_ERROR(upload<Cpu>(a.weight.value().view(), t.view()), kShape, "upload");
+  REQUIRE_DAPT_ERROR(download<Cpu>(a.weight.value().view().transpose(0, 1), a.weight.value().view()), kShape, "download");
+}

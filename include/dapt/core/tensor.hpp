@@ -325,4 +325,33 @@ class Tensor {
   std::shared_ptr<const void> owner_;
 };
 
+/// Copies the host view `src` into `dst`, memory of `Device` (both contiguous, of one shape and
+/// dtype). On a GPU the copy is queued on the current stream and `src` may be reused as soon as
+/// this returns; on the CPU it is a memcpy.
+template <class Device>
+void upload(const TensorView<Cpu>& src, const TensorView<Device>& dst) {
+  DAPT_CHECK_AS(kShape, src.shape() == dst.shape() && src.dtype() == dst.dtype(), "upload: ", src.shape().str(), " ",
+                dtype_name(src.dtype()), " into ", dst.shape().str(), " ", dtype_name(dst.dtype()));
+  DAPT_CHECK_AS(kShape, src.is_contiguous() && dst.is_contiguous(), "upload needs contiguous tensors");
+  DeviceAllocator<Device>::copy_from_host(dst.raw(), src.raw(), src.nbytes());
+}
+
+/// Copies `src`, memory of `Device`, into the host view `dst` (both contiguous, of one shape and
+/// dtype), after the work already queued; complete on return (on a GPU, a host synchronisation).
+template <class Device>
+void download(const TensorView<Device>& src, const TensorView<Cpu>& dst) {
+  DAPT_CHECK_AS(kShape, src.shape() == dst.shape() && src.dtype() == dst.dtype(), "download: ", src.shape().str(), " ",
+                dtype_name(src.dtype()), " into ", dst.shape().str(), " ", dtype_name(dst.dtype()));
+  DAPT_CHECK_AS(kShape, src.is_contiguous() && dst.is_contiguous(), "download needs contiguous tensors");
+  DeviceAllocator<Device>::copy_to_host(dst.raw(), src.raw(), src.nbytes());
+}
+
+/// A host copy of `src` (contiguous), memory of `Device`.
+template <class Device>
+Tensor<Cpu> to_host(const TensorView<Device>& src) {
+  Tensor<Cpu> out = Tensor<Cpu>::empty(src.shape(), src.dtype());
+  download(src, out.view());
+  return out;
+}
+
 }  // namespace dapt

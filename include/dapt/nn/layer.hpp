@@ -14,6 +14,7 @@
 #include <concepts>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -78,6 +79,39 @@ class Param {
 /// The visitor of `visit_parameters`: (Hugging Face name, parameter).
 template <class Device>
 using ParamVisitor = std::function<void(const std::string&, Param<Device>&)>;
+
+/// Copies every parameter value of `from` into the parameter of the same Hugging Face name of `to`
+/// (models built from one config; either may live on the host or a device): how a model loaded
+/// on the CPU goes to the GPU, and back for saving. Gradients and trainability are not copied.
+/// kShape naming the parameter when the two disagree on a name, a shape or a dtype; nothing is
+/// copied then. A device-to-device copy goes through host memory.
+template <class FromDevice, class ToDevice, class From, class To>
+void copy_parameters(From& from, To& to) {
+  std::map<std::string, Param<ToDevice>*> dst;
+  to.visit_parameters([&](const std::string& name, Param<ToDevice>& p) { dst[name] = &p; });
+  std::size_t seen = 0;
+  from.visit_parameters([&](const std::string& name, Param<FromDevice>& p) {
+    const auto it = dst.find(name);
+    DAPT_CHECK_AS(kShape, it != dst.end(), "copy_parameters: the destination has no parameter \"", name, "\"");
+    const Tensor<ToDevice>& v = it->second->value();
+    DAPT_CHECK_AS(kShape, v.shape() == p.value().shape() && v.dtype() == p.value().dtype(), "copy_parameters: \"",
+                  name, "\" is ", p.value().shape().str(), " ", dtype_name(p.value().dtype()), " in the source and ",
+                  v.shape().str(), " ", dtype_name(v.dtype()), " in the destination");
+    ++seen;
+  });
+  DAPT_CHECK_AS(kShape, seen == dst.size(), "copy_parameters: the source has ", seen, " parameters, the destination ",
+                dst.size());
+  from.visit_parameters([&](const std::string& name, Param<FromDevice>& p) {
+    const TensorView<ToDevice>& out = dst[name]->value().view();
+    if constexpr (std::is_same_v<FromDevice, Cpu>) {
+      upload(p.value().view(), out);
+    } else if constexpr (std::is_same_v<ToDevice, Cpu>) {
+      download(p.value().view(), out);
+    } else {
+      upload(to_host(p.value().view()).view(), out);
+    }
+  });
+}
 
 /// What every layer provides (see the file comment for the gradient rules).
 template <class L, class Device>

@@ -55,6 +55,11 @@ struct LossOptions {
   TensorView<Cpu> segment_ids;
   /// Explicit positions (B, T) int32 (empty: derived as above).
   TensorView<Cpu> positions;
+  /// When set: a double in the model's device memory that the sum of this call's token losses is
+  /// added to, and LossResult::sum and ::loss are left 0, so that nothing waits for the device
+  /// (Trainer<Cuda> reads its window's sum once per step). Empty: the sum is returned, which on
+  /// a GPU reads the per-token losses back.
+  double* loss_sum = nullptr;
 };
 
 template <class Device>
@@ -257,6 +262,10 @@ class Llama {
       if (!train) continue;
       ops::linear_backward_weight(logits, hc, w.trainable() ? w.grad().view() : TensorView<Device>(), TensorView<Device>());
       ops::linear_backward_input(logits, w.value().view(), dh_.reshape({n, c}).slice(0, r0, r1));
+    }
+    if (opt.loss_sum != nullptr) {
+      ops::accumulate_sum(losses, opt.loss_sum);
+      return r;
     }
     double sum = 0;
     const float* ls = losses.template data<const float>();

@@ -6,20 +6,24 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "dapt/backend/cpu/optim.hpp"
 #include "dapt/backend/kernels.hpp"
+#include "dapt/backend/multi_tensor.hpp"
 #include "dapt/core/error.hpp"
 #include "dapt/core/tensor.hpp"
+#include "dapt/ops/detail/dispatch.hpp"
 
 namespace dapt::ops {
 
 namespace detail {
 
-/// `t` must be a contiguous F32 tensor; `what` names it in the error.
+/// `t` must be a contiguous F32 tensor on every device (master weights, gradients and optimizer
+/// state stay fp32 in mixed precision); `what` names it in the error.
 template <class Device>
 void check_optim_operand(const TensorView<Device>& t, const char* what) {
-  DAPT_CHECK_AS(kDtype, t.dtype() == DType::kF32, what, " must be F32, got ", dtype_name(t.dtype()));
+  check_f32(t, what);
   DAPT_CHECK_AS(kShape, t.is_contiguous(), what, " of shape ", t.shape().str(), " must be contiguous");
 }
 
@@ -66,6 +70,34 @@ template <class Device>
 void scale(const TensorView<Device>& x, float s) {
   detail::check_optim_operand(x, "scale input");
   backend::OptimKernels<Device>::scale(x.template data<float>(), x.numel(), s);
+}
+
+/// One AdamW step over many parameters (see backend::AdamwTensor: fp32 masters, gradients and
+/// moments, optional bf16 copies written from the new masters), in as few launches as the device
+/// allows. The gradient scale is `*grad_scale` when not null — memory of `Device`, written by
+/// clip_scale; a non-finite value makes the whole update a no-op, which the host does not learn
+/// without reading it — else h.grad_scale. Bit for bit the per-tensor adamw_update.
+template <class Device>
+void adamw_multi(std::span<const backend::AdamwTensor> tensors, const backend::AdamwHyper& h,
+                 const float* grad_scale = nullptr) {
+  backend::OptimKernels<Device>::adamw_multi(tensors, h, grad_scale);
+}
+
+/// *sum_sq (memory of `Device`) = the sum of squares of every listed gradient, in double and in a
+/// fixed order (the square of the global gradient norm), without waiting for the device.
+template <class Device>
+void grad_norm_squared_multi(std::span<const backend::GradTensor> tensors, double* sum_sq) {
+  backend::OptimKernels<Device>::grad_norm_squared_multi(tensors, sum_sq);
+}
+
+/// From *sum_sq, on the device: *scale = the clipping factor min(1, max_norm / (norm + 1e-6)) as a
+/// float (+Inf max_norm: 1), or NaN when the norm or *gate (nullable; the step's loss sum) is not
+/// finite, so that adamw_multi skips the update; *norm (nullable) = the norm. All pointers are
+/// memory of `Device`.
+template <class Device>
+void clip_scale(const double* sum_sq, double max_norm, float* scale, double* norm = nullptr,
+                const double* gate = nullptr) {
+  backend::OptimKernels<Device>::clip_scale(sum_sq, max_norm, scale, norm, gate);
 }
 
 }  // namespace dapt::ops

@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -204,23 +205,34 @@ inline std::vector<std::filesystem::path> prune_checkpoints(const std::filesyste
 
 /// Writes the AdamW state to a safetensors file (atomically): tensors "m.<name>" and "v.<name>"
 /// for every parameter with state, metadata "step.<name>" (the parameter's step count) and
-/// "step_count" (the optimizer's).
-inline void save_optimizer_state(const AdamW<Cpu>& opt, const std::filesystem::path& file) {
+/// "step_count" (the optimizer's). State on a GPU is copied to the host first; the file is the same.
+template <class Device>
+void save_optimizer_state(const AdamW<Device>& opt, const std::filesystem::path& file) {
   std::vector<io::NamedTensor> tensors;
+  std::vector<Tensor<Cpu>> staged;  // host copies of device state, alive until written
   std::map<std::string, std::string> meta;
   meta["format"] = "dapt.adamw";
   meta["step_count"] = std::to_string(opt.step_count());
-  opt.visit_state([&](const std::string& name, const TensorView<Cpu>& m, const TensorView<Cpu>& v, std::int64_t t) {
-    tensors.push_back({"m." + name, m});
-    tensors.push_back({"v." + name, v});
+  opt.visit_state([&](const std::string& name, const TensorView<Device>& m, const TensorView<Device>& v,
+                      std::int64_t t) {
+    if constexpr (std::is_same_v<Device, Cpu>) {
+      tensors.push_back({"m." + name, m});
+      tensors.push_back({"v." + name, v});
+    } else {
+      staged.push_back(to_host(m));
+      tensors.push_back({"m." + name, staged.back().view()});
+      staged.push_back(to_host(v));
+      tensors.push_back({"v." + name, staged.back().view()});
+    }
     meta["step." + name] = std::to_string(t);
   });
   io::save_safetensors(file, tensors, meta);
 }
 
 /// Replaces the AdamW state by the one `save_optimizer_state` wrote. kFormat naming the file and
-/// the entry when it is not such a file.
-inline void load_optimizer_state(AdamW<Cpu>& opt, const std::filesystem::path& file) {
+/// the entry when it is not such a file. On a GPU the moments are copied to the device.
+template <class Device>
+void load_optimizer_state(AdamW<Device>& opt, const std::filesystem::path& file) {
   const io::SafetensorsFile f = io::SafetensorsFile::open(file);
   const auto& meta = f.metadata();
   const auto parse_int = [&](const std::string& key) -> std::int64_t {
@@ -255,7 +267,15 @@ inline void load_optimizer_state(AdamW<Cpu>& opt, const std::filesystem::path& f
     const auto& vi = f.info("v." + param);
     DAPT_CHECK_AS(kFormat, mi.dtype == DType::kF32 && vi.dtype == DType::kF32 && mi.shape == vi.shape, file.string(),
                   ": moments of \"", param, "\" must be F32 of one shape");
-    opt.set_state(param, f.copy(name), f.copy("v." + param), parse_int("step." + param));
+    const std::int64_t step = parse_int("step." + param);
+    if constexpr (std::is_same_v<Device, Cpu>) {
+      opt.set_state(param, f.copy(name), f.copy("v." + param), step);
+    } else {
+      Tensor<Device> m = Tensor<Device>::empty(mi.shape, DType::kF32), v = Tensor<Device>::empty(vi.shape, DType::kF32);
+      upload(f.copy(name).view(), m.view());
+      upload(f.copy("v." + param).view(), v.view());
+      opt.set_state(param, std::move(m), std::move(v), step);
+    }
   }
   opt.set_step_count(step_count);
 }

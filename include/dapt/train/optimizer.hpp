@@ -14,7 +14,9 @@
 #include <map>
 #include <string>
 #include <type_traits>
+#include <span>
 #include <utility>
+#include <vector>
 
 #include "dapt/core/error.hpp"
 #include "dapt/core/tensor.hpp"
@@ -176,6 +178,7 @@ class AdamW {
   void set_step_count(std::int64_t n) {
     DAPT_CHECK(n >= 0, "AdamW: step count must be >= 0, got ", n);
     step_count_ = n;
+    can_undo_ = false;
   }
 
   /// One update of every trainable parameter of `model` from its gradient.
@@ -183,30 +186,33 @@ class AdamW {
   /// `lr_override` >= 0 replaces options().lr for this step only (a negative value means "use the
   /// options"); `grad_scale` multiplies each gradient as it is read (a clipping coefficient, see
   /// clip_coefficient) and must be finite and >= 0. All parameters are checked before any is
-  /// updated, so a shape or dtype error leaves the model and the state unchanged.
+  /// updated, so a shape or dtype error leaves the model and the state unchanged. One
+  /// multi-tensor update (ops::adamw_multi) covers every parameter.
   template <class Model>
   void step(Model& model, double lr_override = -1.0, double grad_scale = 1.0) {
-    static_assert(ParameterModel<Model, Device>, "AdamW::step: the model needs visit_parameters(const ParamVisitor<Device>&)");
-    DAPT_CHECK(!std::isnan(lr_override) && !std::isinf(lr_override), "AdamW::step: lr_override must be finite, got ",
-               lr_override);
     DAPT_CHECK(std::isfinite(grad_scale) && grad_scale >= 0.0, "AdamW::step: grad_scale must be finite and >= 0, got ",
                grad_scale);
-    StepContext ctx;
-    ctx.lr = lr_override >= 0.0 ? lr_override : options_.lr;
-    ctx.grad_scale = grad_scale;
-    ctx.call = ++calls_;
+    run_step(model, lr_override, grad_scale, nullptr);
+  }
 
-    // Pass 1 checks, pass 2 updates: a bad parameter must not leave half the model stepped.
-    // The visitors capture two pointers, which std::function stores without allocating.
-    const nn::ParamVisitor<Device> check = [this, &ctx](const std::string& name, nn::Param<Device>& p) {
-      check_param(name, p, ctx);
-    };
-    model.visit_parameters(check);
-    const nn::ParamVisitor<Device> update = [this, &ctx](const std::string& name, nn::Param<Device>& p) {
-      update_param(name, p, ctx);
-    };
-    model.visit_parameters(update);
-    ++step_count_;
+  /// The same update with the gradient scale read from `*grad_scale`, memory of `Device` (the
+  /// factor ops::clip_scale wrote there), so a GPU step never waits for the host. A non-finite
+  /// factor makes the update a no-op on the device; the host cannot see that, so it counts the
+  /// step as taken: call `undo_step()` once it learns that the step was skipped.
+  template <class Model>
+  void step_scaled(Model& model, double lr_override, const float* grad_scale) {
+    DAPT_CHECK(grad_scale != nullptr, "AdamW::step_scaled: the grad_scale pointer is null");
+    run_step(model, lr_override, 1.0, grad_scale);
+  }
+
+  /// Takes back the step counts of the last step (the global one and each parameter's), after the
+  /// device skipped its update (see step_scaled). Moments and parameters are untouched by a skipped
+  /// update, so the state is then exactly as before that step. Only the last step can be undone.
+  void undo_step() {
+    DAPT_CHECK(can_undo_, "AdamW::undo_step: there is no step to undo (only the last one can be)");
+    for (State* st : stepped_) --st->step;
+    --step_count_;
+    can_undo_ = false;
   }
 
   /// Sets every trainable gradient of `model` to zero.
@@ -241,6 +247,7 @@ class AdamW {
                   "AdamW::set_state: moments of '", name, "' must be contiguous and of one shape, got ",
                   m.shape().str(), " and ", v.shape().str());
     DAPT_CHECK(step >= 0, "AdamW::set_state: step of '", name, "' must be >= 0, got ", step);
+    can_undo_ = false;
     State& s = states_[name];
     s.m = std::move(m);
     s.v = std::move(v);
@@ -261,9 +268,15 @@ class AdamW {
   std::size_t state_size() const noexcept { return states_.size(); }
 
   /// Drops the state of parameter `name` (after resizing it); its next step is its first.
-  void reset_state(const std::string& name) { states_.erase(name); }
+  void reset_state(const std::string& name) {
+    states_.erase(name);
+    can_undo_ = false;
+  }
   /// Drops all state; the step count is kept.
-  void reset_state() { states_.clear(); }
+  void reset_state() {
+    states_.clear();
+    can_undo_ = false;
+  }
 
  private:
   struct State {
@@ -277,7 +290,6 @@ class AdamW {
 
   struct StepContext {
     double lr = 0.0;
-    double grad_scale = 1.0;
     std::int64_t call = 0;
   };
 
@@ -300,7 +312,40 @@ class AdamW {
     }
   }
 
-  void update_param(const std::string& name, nn::Param<Device>& p, const StepContext& ctx) {
+  template <class Model>
+  void run_step(Model& model, double lr_override, double grad_scale, const float* grad_scale_ptr) {
+    static_assert(ParameterModel<Model, Device>, "AdamW::step: the model needs visit_parameters(const ParamVisitor<Device>&)");
+    DAPT_CHECK(!std::isnan(lr_override) && !std::isinf(lr_override), "AdamW::step: lr_override must be finite, got ",
+               lr_override);
+    StepContext ctx;
+    ctx.lr = lr_override >= 0.0 ? lr_override : options_.lr;
+    ctx.call = ++calls_;
+
+    // Pass 1 checks, pass 2 gathers the tensors: a bad parameter must not leave half the model
+    // stepped. The visitors capture two pointers, which std::function stores without allocating;
+    // the lists are members, so after the first step nothing is allocated.
+    const nn::ParamVisitor<Device> check = [this, &ctx](const std::string& name, nn::Param<Device>& p) {
+      check_param(name, p, ctx);
+    };
+    model.visit_parameters(check);
+    batch_.clear();
+    stepped_.clear();
+    const nn::ParamVisitor<Device> gather = [this, &ctx](const std::string& name, nn::Param<Device>& p) {
+      gather_param(name, p, ctx);
+    };
+    model.visit_parameters(gather);
+    backend::AdamwHyper h;
+    h.lr = ctx.lr;
+    h.beta1 = options_.beta1;
+    h.beta2 = options_.beta2;
+    h.eps = options_.eps;
+    h.grad_scale = grad_scale;
+    ops::adamw_multi<Device>(std::span<const backend::AdamwTensor>(batch_.data(), batch_.size()), h, grad_scale_ptr);
+    ++step_count_;
+    can_undo_ = true;
+  }
+
+  void gather_param(const std::string& name, nn::Param<Device>& p, const StepContext& ctx) {
     if (!detail::has_grad(p)) return;
     auto it = states_.find(name);
     if (it == states_.end()) {
@@ -317,17 +362,26 @@ class AdamW {
     s.last_call = ctx.call;
     ++s.step;
     const double t = static_cast<double>(s.step);
-    const double bc1 = 1.0 - std::pow(options_.beta1, t);
-    const double bc2 = 1.0 - std::pow(options_.beta2, t);
-    const double wd = (p.decay || options_.decay_norms_and_biases) ? options_.weight_decay : 0.0;
-    ops::adamw_update(p.value().view(), p.grad().view(), s.m.view(), s.v.view(), ctx.lr, options_.beta1,
-                      options_.beta2, options_.eps, wd, bc1, bc2, ctx.grad_scale);
+    backend::AdamwTensor a;
+    a.master = p.value().template data<float>();
+    a.grad = p.grad().template data<const float>();
+    a.m = s.m.template data<float>();
+    a.v = s.v.template data<float>();
+    a.n = p.value().numel();
+    a.weight_decay = (p.decay || options_.decay_norms_and_biases) ? options_.weight_decay : 0.0;
+    a.bias_correction1 = 1.0 - std::pow(options_.beta1, t);
+    a.bias_correction2 = 1.0 - std::pow(options_.beta2, t);
+    batch_.push_back(a);
+    stepped_.push_back(&s);
   }
 
   AdamWOptions options_;
   std::int64_t step_count_ = 0;
   std::int64_t calls_ = 0;  // step calls ever made by this object (not saved; see State::last_call)
   std::map<std::string, State> states_;
+  std::vector<backend::AdamwTensor> batch_;  // the tensors of the last step (reused)
+  std::vector<State*> stepped_;              // their states, for undo_step
+  bool can_undo_ = false;
 };
 
 }  // namespace dapt::train

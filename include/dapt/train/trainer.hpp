@@ -21,8 +21,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -53,6 +55,19 @@ namespace dapt::train {
 // Methods
 // ---------------------------------------------------------------------------------------------
 
+namespace detail {
+/// Whether Model is nn::Llama on a device other than the CPU (saved and loaded through the host).
+template <class Model>
+struct is_device_llama : std::false_type {};
+template <class Device>
+struct is_device_llama<nn::Llama<Device>> : std::bool_constant<!std::is_same_v<Device, Cpu>> {
+  using device = Device;
+};
+template <class Model>
+inline constexpr bool is_device_llama_v = is_device_llama<Model>::value;
+}  // namespace detail
+
+
 /// Full fine-tuning: every parameter is trained, and a checkpoint holds the whole model. An
 /// `nn::Llama<Cpu>` is saved with `io::save_llama` (config.json + model.safetensors, loadable by
 /// transformers); any other model as `model.safetensors` of its visited parameters.
@@ -76,6 +91,11 @@ struct Full {
   void save_model(Model& model, const std::filesystem::path& dir) const {
     if constexpr (std::is_same_v<Model, nn::Llama<Cpu>>) {
       io::save_llama(model, dir);
+    } else if constexpr (detail::is_device_llama_v<Model>) {
+      // A GPU model is saved through a host copy (as much host memory as the model and its gradients).
+      nn::Llama<Cpu> host(model.config());
+      nn::copy_parameters<typename detail::is_device_llama<Model>::device, Cpu>(model, host);
+      io::save_llama(host, dir);
     } else {
       std::vector<io::NamedTensor> tensors;
       const nn::ParamVisitor<Cpu> visit = [&](const std::string& name, nn::Param<Cpu>& p) {
@@ -90,6 +110,10 @@ struct Full {
   void load_model(Model& model, const std::filesystem::path& dir) const {
     if constexpr (std::is_same_v<Model, nn::Llama<Cpu>>) {
       io::load_llama_weights(model, io::SafetensorsCheckpoint::open(dir));
+    } else if constexpr (detail::is_device_llama_v<Model>) {
+      nn::Llama<Cpu> host(model.config());
+      io::load_llama_weights(host, io::SafetensorsCheckpoint::open(dir));
+      nn::copy_parameters<Cpu, typename detail::is_device_llama<Model>::device>(host, model);
     } else {
       const auto file = io::SafetensorsFile::open(dir / "model.safetensors");
       const nn::ParamVisitor<Cpu> visit = [&](const std::string& name, nn::Param<Cpu>& p) {
@@ -384,10 +408,18 @@ struct Lora {
 /// checkpoints happen on their cadence. A window without any scored token gives loss 0 and zero
 /// gradients (the update is then weight decay only).
 ///
-/// The CPU backend only, for now (batches are host tensors).
+/// On a GPU (Device = Cuda, Model = nn::Llama<Cuda>, method Full) the data still fills host
+/// batches; each micro-batch's ids are copied to the device, the loss is summed, the gradient
+/// norm and the clipping factor are computed and the update is applied on the device, and the
+/// step ends with one wait, to read the loss and the norm (three doubles). A step whose loss or
+/// norm is not finite is skipped by the device itself (the factor is NaN), and the optimizer's
+/// step counts are taken back when the host reads it. The CPU runs the same code on host memory.
 template <class Method, class Device, class Model = nn::Llama<Device>>
 class Trainer {
-  static_assert(std::is_same_v<Device, Cpu>, "Trainer: only the CPU backend is implemented");
+  static_assert(std::is_same_v<Device, Cpu> || detail::is_device_llama_v<Model>,
+                "Trainer: on a GPU the model must be nn::Llama<Device>");
+  static_assert(std::is_same_v<Device, Cpu> || !std::is_same_v<Method, Lora>,
+                "Trainer<Lora>: LoRA training on the GPU is not implemented yet");
   static_assert(ParameterModel<Model, Device>, "Trainer: the model needs visit_parameters(const ParamVisitor<Device>&)");
 
  public:
@@ -417,7 +449,11 @@ class Trainer {
       ids_.push_back(Tensor<Cpu>::empty({b, t}, DType::kI32));
       labels_.push_back(Tensor<Cpu>::empty({b, t}, DType::kI32));
       segs_.push_back(Tensor<Cpu>::empty({b, t}, DType::kI32));
+      if constexpr (!std::is_same_v<Device, Cpu>) dev_ids_.push_back(Tensor<Device>::empty({b, t}, DType::kI32));
     }
+    // [0] the window's loss sum, [1] the squared gradient norm, [2] the norm, [3] the float
+    // clipping factor (in the first four bytes): memory of the device, read once per step.
+    scalars_ = Tensor<Device>::zeros({4}, DType::kF64);
     flops_per_token_ = model_flops_per_token();
     if (!options_.metrics_path.empty()) metrics_ = std::make_unique<MetricsLogger>(options_.metrics_path, true);
   }
@@ -501,33 +537,59 @@ class Trainer {
     info.tokens = window;
     info.tokens_processed = options_.micro_batch * data_.rows_per_example * options_.grad_accum * data_.seq_len;
     optimizer_.zero_grad(model_);
+    double* const loss_sum = scalars_.template data<double>();
+    double* const sum_sq = loss_sum + 1;
+    double* const norm = loss_sum + 2;
+    auto* const scale = reinterpret_cast<float*>(loss_sum + 3);
     nn::LossOptions lo;
     lo.normalizer = static_cast<double>(std::max<std::int64_t>(window, 1));
-    double sum = 0;
+    double host_sum = 0;
+    if constexpr (!std::is_same_v<Device, Cpu>) {
+      DeviceAllocator<Device>::fill_zero(loss_sum, sizeof(double));
+      lo.loss_sum = loss_sum;  // summed on the device, read with the norm at the end of the step
+    }
     set_training(true);
     try {
       for (std::size_t i = 0; i < ids_.size(); ++i) {
         lo.segment_ids = options_.use_segment_ids ? TensorView<Cpu>(segs_[i].view()) : TensorView<Cpu>();
-        const nn::LossResult r = model_.forward_backward(ids_[i].view(), labels_[i].view(), lo);
-        sum += r.sum;
+        if constexpr (std::is_same_v<Device, Cpu>) {
+          host_sum += model_.forward_backward(ids_[i].view(), labels_[i].view(), lo).sum;
+        } else {
+          upload(ids_[i].view(), dev_ids_[i].view());
+          model_.forward_backward(dev_ids_[i].view(), labels_[i].view(), lo);
+        }
       }
     } catch (...) {
       set_training(false);
       throw;
     }
     set_training(false);  // the model is in evaluation mode outside a step, even after an error
-    info.loss = window > 0 ? sum / static_cast<double>(window) : 0.0;
-    info.grad_norm = grad_norm<Device>(model_);
+    if constexpr (std::is_same_v<Device, Cpu>) *loss_sum = host_sum;
+    // The norm and the clipping factor on the device; a NaN/Inf loss or norm makes the factor NaN
+    // and the update a no-op, so nothing here waits for the host.
+    grads_.clear();
+    const nn::ParamVisitor<Device> collect = [this](const std::string&, nn::Param<Device>& p) {
+      if (detail::has_grad(p)) grads_.push_back({p.grad().template data<const float>(), p.numel()});
+    };
+    model_.visit_parameters(collect);
+    ops::grad_norm_squared_multi<Device>(std::span<const backend::GradTensor>(grads_.data(), grads_.size()), sum_sq);
+    const double max_norm = options_.clip > 0 ? options_.clip : std::numeric_limits<double>::infinity();
+    ops::clip_scale<Device>(sum_sq, max_norm, scale, norm, loss_sum);
+    optimizer_.step_scaled(model_, info.lr, scale);
+    // The one wait of the step: the loss sum and the norm come back to the host.
+    double host[3];
+    DeviceAllocator<Device>::copy_to_host(host, loss_sum, sizeof(host));
+    info.loss = window > 0 ? host[0] / static_cast<double>(window) : 0.0;
+    info.grad_norm = host[2];
     ++step_;
     info.step = step_;
     if (!std::isfinite(info.loss) || !std::isfinite(info.grad_norm)) {
+      optimizer_.undo_step();  // the device skipped the update; take back its step counts
       optimizer_.zero_grad(model_);
       info.skipped = true;
       ++skipped_total_;
       ++consecutive_skips_;
     } else {
-      const double coef = options_.clip > 0 ? clip_coefficient(info.grad_norm, options_.clip) : 1.0;
-      optimizer_.step(model_, info.lr, coef);
       consecutive_skips_ = 0;
       tokens_seen_ += window;
     }
@@ -565,7 +627,14 @@ class Trainer {
       if (real <= 0) break;
       nn::LossOptions lo;
       if (options_.use_segment_ids) lo.segment_ids = eval_segs_.view();
-      const nn::LossResult r = model_.forward_loss(eval_ids_.view(), eval_labels_.view(), lo);
+      nn::LossResult r;
+      if constexpr (std::is_same_v<Device, Cpu>) {
+        r = model_.forward_loss(eval_ids_.view(), eval_labels_.view(), lo);
+      } else {
+        if (!eval_dev_ids_.defined()) eval_dev_ids_ = Tensor<Device>::empty({rows, t}, DType::kI32);
+        upload(eval_ids_.view(), eval_dev_ids_.view());
+        r = model_.forward_loss(eval_dev_ids_.view(), eval_labels_.view(), lo);
+      }
       sum += r.sum;
       ev.val_tokens += r.tokens;
       ev.val_rows += real;
@@ -742,7 +811,11 @@ class Trainer {
   Rng rng_;
   detail::TrainerData data_;
   std::vector<Tensor<Cpu>> ids_, labels_, segs_;  // one (B, T) each per micro-batch of the window
+  std::vector<Tensor<Device>> dev_ids_;            // their ids on a GPU (unused on the CPU)
   Tensor<Cpu> eval_ids_, eval_labels_, eval_segs_;
+  Tensor<Device> eval_dev_ids_;
+  Tensor<Device> scalars_;                   // loss sum, squared norm, norm, clipping factor
+  std::vector<backend::GradTensor> grads_;   // the gradients of the last step (reused)
   std::unique_ptr<MetricsLogger> metrics_;
   StepCallback on_step_;
   EvalCallback on_eval_;

@@ -5,7 +5,6 @@
 /// unmasked losses and the gradient of every parameter are compared with the reference.
 #include <cmath>
 #include <filesystem>
-#include <map>
 #include <string>
 
 #include "dapt/backend/cuda/activation.cuh"
@@ -62,16 +61,9 @@ TEST_CASE("gpu llama: fp32 parity with the Hugging Face reference of the tiny fi
   auto host = dapt::io::load_llama(dir / "model");
   const auto& cfg = host->config();
   dapt::nn::Llama<Cuda> model(cfg);
-  std::map<std::string, dapt::nn::Param<Cpu>*> host_params;
-  host->visit_parameters([&](const std::string& name, dapt::nn::Param<Cpu>& p) { host_params[name] = &p; });
+  dapt::nn::copy_parameters<Cpu, Cuda>(*host, model);
   int copied = 0;
-  model.visit_parameters([&](const std::string& name, dapt::nn::Param<Cuda>& p) {
-    INFO("parameter " << name);
-    REQUIRE(host_params.count(name) == 1);
-    dapt::cuda::copy(host_params[name]->value().view(), p.value().view());
-    ++copied;
-  });
-  REQUIRE(copied == static_cast<int>(host_params.size()));
+  model.visit_parameters([&](const std::string&, dapt::nn::Param<Cuda>&) { ++copied; });
 
   const Tensor<Cpu> ids = to_i32(ref.copy("input_ids"));
   const Tensor<Cpu> labels = to_i32(ref.copy("labels"));

@@ -56,6 +56,13 @@ struct LossKernels<Cpu> {
       row[t] -= grad_scale;
     }, 4);
   }
+
+  /// *acc += the sum of the n per-token losses, in double, in order.
+  static void accumulate_sum(const float* losses, std::int64_t n, double* acc) {
+    double s = 0.0;
+    for (std::int64_t i = 0; i < n; ++i) s += losses[i];
+    *acc += s;
+  }
 };
 
 }  // namespace dapt::backend

@@ -12,12 +12,16 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <limits>
+#include <span>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
 #include "dapt/backend/kernels.hpp"
+#include "dapt/backend/multi_tensor.hpp"
+#include "dapt/core/error.hpp"
 #include "dapt/core/parallel.hpp"
 #include "dapt/core/tensor.hpp"
 
@@ -152,6 +156,62 @@ struct OptimKernels<Cpu> {
       v[i] = vi;
       param[i] = p + f.neg_step * mi / denom;
     }
+  }
+
+  /// One AdamW step over many tensors: adamw_update on each, with that tensor's weight decay and
+  /// bias corrections, then the bf16 copy (when given) written from the new master. The gradient
+  /// scale is *grad_scale_ptr when not null (host memory here; a non-finite value skips the whole
+  /// step, as on the GPU), else h.grad_scale. The members below are the GPU's multi-tensor API
+  /// on the host, so a trainer has one code path for both.
+  static void adamw_multi(std::span<const AdamwTensor> tensors, const AdamwHyper& h,
+                          const float* grad_scale_ptr = nullptr) {
+    double gs = h.grad_scale;
+    if (grad_scale_ptr != nullptr) {
+      if (!std::isfinite(*grad_scale_ptr)) return;
+      gs = static_cast<double>(*grad_scale_ptr);
+    }
+    DAPT_CHECK(std::isfinite(gs) && gs >= 0.0, "OptimKernels<Cpu>::adamw_multi: grad_scale must be finite and >= 0, got ",
+               gs);
+    for (std::size_t i = 0; i < tensors.size(); ++i) {
+      const AdamwTensor& t = tensors[i];
+      DAPT_CHECK(t.n >= 0, "OptimKernels<Cpu>::adamw_multi: tensor ", i, " has negative size ", t.n);
+      DAPT_CHECK(t.n == 0 || (t.master && t.grad && t.m && t.v), "OptimKernels<Cpu>::adamw_multi: tensor ", i,
+                 " has a null master, gradient or moment pointer");
+      DAPT_CHECK(t.bias_correction1 > 0.0 && t.bias_correction2 > 0.0, "OptimKernels<Cpu>::adamw_multi: tensor ", i,
+                 " has bias corrections ", t.bias_correction1, " and ", t.bias_correction2, "; they must be positive");
+    }
+    for (const AdamwTensor& t : tensors) {
+      if (t.n == 0) continue;
+      adamw_update(t.master, t.grad, t.m, t.v, t.n, h.lr, h.beta1, h.beta2, h.eps, t.weight_decay, t.bias_correction1,
+                   t.bias_correction2, gs);
+      if (t.copy != nullptr)
+        for (std::int64_t j = 0; j < t.n; ++j) t.copy[j] = bf16(t.master[j]);
+    }
+  }
+
+  /// *sum_sq = the sum of sum_squares over the listed gradients, added in list order (the square
+  /// of the global gradient norm; the same for every thread count).
+  static void grad_norm_squared_multi(std::span<const GradTensor> tensors, double* sum_sq) {
+    DAPT_CHECK(sum_sq != nullptr, "OptimKernels<Cpu>::grad_norm_squared_multi: the output pointer is null");
+    double total = 0.0;
+    for (const GradTensor& t : tensors) total += sum_squares(t.data, t.n);
+    *sum_sq = total;
+  }
+
+  /// *scale = min(1, max_norm / (sqrt(*sum_sq) + 1e-6)) rounded to float (train::clip_coefficient),
+  /// or NaN when the norm or *gate (nullable: the step's loss sum) is not finite; *norm (nullable)
+  /// = the norm. max_norm must be positive (+Inf never clips).
+  static void clip_scale(const double* sum_sq, double max_norm, float* scale, double* norm = nullptr,
+                         const double* gate = nullptr) {
+    DAPT_CHECK(max_norm > 0.0, "clip_scale: max_norm must be positive, got ", max_norm);
+    const double n = std::sqrt(*sum_sq);
+    if (norm != nullptr) *norm = n;
+    if (!std::isfinite(n) || (gate != nullptr && !std::isfinite(*gate))) {
+      *scale = std::numeric_limits<float>::quiet_NaN();
+      return;
+    }
+    const double coef = max_norm / (n + 1e-6);
+    *scale = static_cast<float>(coef < 1.0 ? coef : 1.0);
   }
 
   /// x[i] *= s over `n` elements.

@@ -127,6 +127,18 @@ __global__ void cross_entropy_kernel(T* logits,                    // (N, V)
   }
 }
 
+/// *acc += the sum of x[0, n) in double, by one block in a fixed order (deterministic). A
+/// template on the block size so that every translation unit may include the header.
+template <int kThreads>
+__global__ void __launch_bounds__(kThreads) accumulate_sum_kernel(const float* __restrict__ x, std::int64_t n,
+                                                                  double* __restrict__ acc) {
+  __shared__ double scratch[32];
+  double v = 0.0;
+  for (std::int64_t i = threadIdx.x; i < n; i += kThreads) v += static_cast<double>(x[i]);
+  v = block_sum_f64_to_0(v, scratch);
+  if (threadIdx.x == 0) *acc += v;
+}
+
 }  // namespace detail
 
 /// Launches the cross-entropy of logits (N, V) against targets (N) (see
@@ -142,6 +154,12 @@ cudaError_t cross_entropy(T* logits,                    // (N, V)
   detail::cross_entropy_kernel<T>
       <<<static_cast<unsigned>(n), detail::loss_row_threads(v), 0, stream>>>(logits, targets, losses, v, grad_scale,
                                                                             write_grad);
+  return cudaPeekAtLastError();
+}
+
+/// *device_acc += sum of the n floats at x (device pointers), in double, without waiting.
+inline cudaError_t accumulate_sum(const float* x, std::int64_t n, double* device_acc, cudaStream_t stream) {
+  detail::accumulate_sum_kernel<1024><<<1, 1024, 0, stream>>>(x, n < 0 ? 0 : n, device_acc);
   return cudaPeekAtLastError();
 }
 
@@ -163,6 +181,12 @@ struct LossKernels<Cuda> {
     static_assert(cuda::detail::kStorageType<T>, "LossKernels<Cuda>: T must be float or dapt::bf16");
     DAPT_CUDA_CHECK(cuda::cross_entropy<T>(logits, targets, losses, n, v, grad_scale, write_grad,
                                            cuda::current_stream()));
+  }
+
+  /// *acc (device memory) += the sum of the n per-token losses at `losses`, in double, on the
+  /// stream: the loss of a step is summed without a host synchronisation.
+  static void accumulate_sum(const float* losses, std::int64_t n, double* acc) {
+    DAPT_CUDA_CHECK(cuda::accumulate_sum(losses, n, acc, cuda::current_stream()));
   }
 };
 

@@ -24,38 +24,18 @@
 #include "dapt/backend/cuda/context.cuh"
 #include "dapt/backend/cuda/detail/numeric.cuh"
 #include "dapt/backend/kernels.hpp"
+#include "dapt/backend/multi_tensor.hpp"
 #include "dapt/core/dtype.hpp"
 #include "dapt/core/error.hpp"
 #include "dapt/core/tensor.hpp"
 
 namespace dapt::cuda {
 
-/// One parameter of a multi-tensor AdamW step. Everything is fp32 except the optional bf16 copy
-/// that the forward pass reads (DESIGN §4).
-struct AdamwTensor {
-  float* master = nullptr;        // (n,) fp32 master weights, updated in place
-  const float* grad = nullptr;    // (n,) fp32 gradient (not written)
-  float* m = nullptr;             // (n,) first moment, updated in place
-  float* v = nullptr;             // (n,) second moment, updated in place
-  bf16* copy = nullptr;           // (n,) nullable: receives bf16(master) after the update
-  std::int64_t n = 0;             // elements (0 is allowed and does nothing)
-  double weight_decay = 0.0;      // this tensor's decay (0 for norms and biases)
-  double bias_correction1 = 1.0;  // 1 - beta1^t for this tensor's own step t (from 1)
-  double bias_correction2 = 1.0;  // 1 - beta2^t
-};
-
-/// The hyper-parameters shared by the tensors of one multi-tensor step (doubles, as on the CPU).
-struct AdamwHyper {
-  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-  /// Multiplies each gradient as it is read when no device scale is given (rounded to float once).
-  double grad_scale = 1.0;
-};
-
-/// One gradient of a multi-tensor sum of squares.
-struct GradTensor {
-  const float* data = nullptr;  // (n,)
-  std::int64_t n = 0;
-};
+// AdamwTensor, AdamwHyper and GradTensor are the host-visible argument types of
+// backend/multi_tensor.hpp, shared with the CPU backend.
+using backend::AdamwHyper;
+using backend::AdamwTensor;
+using backend::GradTensor;
 
 namespace detail {
 
@@ -183,25 +163,6 @@ __global__ void __launch_bounds__(kAdamwThreads)
   }
 }
 
-__device__ __forceinline__ double warp_sum_f64(double v) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
-
-/// Sum over the block in a fixed tree (deterministic); the result is valid in thread 0 only.
-/// `scratch` holds 32 doubles of shared memory. blockDim.x is a multiple of 32.
-__device__ __forceinline__ double block_sum_f64_to_0(double v, double* scratch) {
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-  v = warp_sum_f64(v);
-  if (lane == 0) scratch[warp] = v;
-  __syncthreads();
-  if (warp == 0) {
-    v = lane < warps ? scratch[lane] : 0.0;
-    v = warp_sum_f64(v);
-  }
-  return v;
-}
-
 /// One partial sum of squares (in double) per block: partials[partial_base + b]. (The kernels
 /// of this file are templates, on their block size, so that every translation unit may include
 /// the header.)
@@ -237,14 +198,15 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 /// The trainer's clipping factor (train::clip_coefficient, rounded to float as AdamW rounds its
-/// grad_scale): min(1, max_norm / (sqrt(sum_sq) + 1e-6)); NaN when the norm is not finite.
+/// grad_scale): min(1, max_norm / (sqrt(sum_sq) + 1e-6)); NaN when the norm, or the value at
+/// `gate` (the step's loss sum, when given), is not finite.
 template <int kThreads>
 __global__ void clip_scale_kernel(const double* __restrict__ sum_sq, double max_norm, float* __restrict__ scale,
-                                  double* __restrict__ norm_out) {
+                                  double* __restrict__ norm_out, const double* __restrict__ gate) {
   if (threadIdx.x != 0 || blockIdx.x != 0) return;
   const double norm = __dsqrt_rn(*sum_sq);
   if (norm_out != nullptr) *norm_out = norm;
-  if (!isfinite(norm)) {
+  if (!isfinite(norm) || (gate != nullptr && !isfinite(*gate))) {
     *scale = __int_as_float(0x7fc00000);  // quiet NaN: the update that reads it is skipped
     return;
   }
@@ -356,10 +318,11 @@ inline cudaError_t sum_squares_multi(const GradTensor* tensors, std::size_t coun
 }
 
 /// *device_scale = min(1, max_norm / (sqrt(*device_sum_sq) + 1e-6)) rounded to float, or NaN
-/// when the norm is not finite; *device_norm (nullable) = the norm. max_norm = +Inf gives 1.
+/// when the norm or *device_gate (nullable: the loss sum) is not finite; *device_norm (nullable) =
+/// the norm. max_norm = +Inf gives 1.
 inline cudaError_t clip_scale(const double* device_sum_sq, double max_norm, float* device_scale, double* device_norm,
-                              cudaStream_t stream) {
-  detail::clip_scale_kernel<32><<<1, 32, 0, stream>>>(device_sum_sq, max_norm, device_scale, device_norm);
+                              cudaStream_t stream, const double* device_gate = nullptr) {
+  detail::clip_scale_kernel<32><<<1, 32, 0, stream>>>(device_sum_sq, max_norm, device_scale, device_norm, device_gate);
   return cudaPeekAtLastError();
 }
 
@@ -484,14 +447,17 @@ struct OptimKernels<Cuda> {
   }
 
   /// *device_scale = train::clip_coefficient(sqrt(*device_sum_sq), max_norm) rounded to float (the
-  /// factor AdamW::step applies), or NaN for a non-finite norm; *device_norm (nullable) = the norm.
+  /// factor AdamW::step applies), or NaN for a non-finite norm or a non-finite *device_gate (the
+  /// step's loss sum: a NaN loss skips the update too); *device_norm (nullable) = the norm.
   /// `max_norm` must be positive (+Inf never clips), as for clip_coefficient.
   static void clip_scale(const double* device_sum_sq,  // (1,) device
                          double max_norm,
-                         float* device_scale,            // (1,) device
-                         double* device_norm = nullptr) {  // (1,) device, nullable
+                         float* device_scale,              // (1,) device
+                         double* device_norm = nullptr,    // (1,) device, nullable
+                         const double* device_gate = nullptr) {  // (1,) device, nullable
     DAPT_CHECK(max_norm > 0.0, "clip_scale: max_norm must be positive, got ", max_norm);
-    DAPT_CUDA_CHECK(cuda::clip_scale(device_sum_sq, max_norm, device_scale, device_norm, cuda::current_stream()));
+    DAPT_CUDA_CHECK(cuda::clip_scale(device_sum_sq, max_norm, device_scale, device_norm, cuda::current_stream(),
+                                     device_gate));
   }
 };
 

@@ -64,6 +64,25 @@ __device__ __forceinline__ float block_max(float v, float* scratch) {
   return warp_max(v);
 }
 
+__device__ __forceinline__ double warp_sum_f64(double v) {
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+/// Sum over the block in a fixed tree (deterministic); the result is valid in thread 0 only.
+/// `scratch` holds 32 doubles of shared memory. blockDim.x is a multiple of 32.
+__device__ __forceinline__ double block_sum_f64_to_0(double v, double* scratch) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+  v = warp_sum_f64(v);
+  if (lane == 0) scratch[warp] = v;
+  __syncthreads();
+  if (warp == 0) {
+    v = lane < warps ? scratch[lane] : 0.0;
+    v = warp_sum_f64(v);
+  }
+  return v;
+}
+
 /// Blocks needed for `n` items at `per_block` items per block (at least 1, capped at 2^31 - 1).
 inline unsigned grid_for(std::int64_t n, std::int64_t per_block) {
   const std::int64_t g = (std::max<std::int64_t>(n, 1) + per_block - 1) / per_block;
