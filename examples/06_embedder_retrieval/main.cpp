@@ -231,7 +231,7 @@ Scores score(const retrieval::Searcher& search, const std::vector<const Question
 }
 
 /// Embeds every passage into a cosine FlatIndex under its chunk id.
-retrieval::FlatIndex build_index(embed::Embedder<Cpu>& e, const tk::Tokenizer& tok, const std::vector<std::string>& texts) {
+retrieval::FlatIndex<Cpu> build_index(embed::Embedder<Cpu>& e, const tk::Tokenizer& tok, const std::vector<std::string>& texts) {
   const dapt::Tensor<Cpu> v = e.embed(tok, texts, embed::TextKind::kPassage);  // (N, C)
   retrieval::FlatIndex index(e.dim(), retrieval::Metric::kCosine);
   std::vector<std::int64_t> ids(texts.size());
@@ -241,7 +241,7 @@ retrieval::FlatIndex build_index(embed::Embedder<Cpu>& e, const tk::Tokenizer& t
 }
 
 /// The dense retriever as a Searcher: embed the query ("query: " prefix), search the index.
-retrieval::Searcher dense_searcher(embed::Embedder<Cpu>& e, const tk::Tokenizer& tok, const retrieval::FlatIndex& index) {
+retrieval::Searcher dense_searcher(embed::Embedder<Cpu>& e, const tk::Tokenizer& tok, const retrieval::FlatIndex<Cpu>& index) {
   return [&e, &tok, &index](std::string_view query, std::int64_t k) {
     const std::string q(query);
     const dapt::Tensor<Cpu> v = e.embed(tok, std::span<const std::string>(&q, 1), embed::TextKind::kQuery);  // (1, C)

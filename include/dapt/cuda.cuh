@@ -20,3 +20,4 @@
 #include "dapt/backend/cuda/rope.cuh"
 #include "dapt/backend/cuda/sampling.cuh"
 #include "dapt/backend/cuda/search.cuh"
+#include "dapt/retrieval/flat_index_cuda.cuh"

@@ -28,7 +28,7 @@
 
 namespace fs = std::filesystem;
 using dapt::ErrorCategory;
-using dapt::retrieval::FlatIndex;
+using FlatIndex = dapt::retrieval::FlatIndex<dapt::Cpu>;
 using dapt::retrieval::Hit;
 using dapt::retrieval::Metric;
 namespace rd = dapt::retrieval::detail;

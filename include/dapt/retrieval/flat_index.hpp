@@ -1,8 +1,9 @@
 /// @file flat_index.hpp
-/// @brief `dapt::retrieval::FlatIndex`: exact nearest-neighbour search by inner product or cosine
-/// over fp32 vectors on the CPU. A single query is memory bound, so it streams the database once,
-/// split in contiguous row ranges across dapt's threads, with an AVX-512 / AVX2 FMA dot-product
-/// kernel and a per-thread bounded heap. A batch of queries is compute bound, so it runs a
+/// @brief `dapt::retrieval::FlatIndex<Cpu>`: exact nearest-neighbour search by inner product or
+/// cosine over fp32 vectors on the CPU (`FlatIndex<Cuda>`, in flat_index_cuda.cuh, shares the ids,
+/// checks and file format kept here in `detail`). A single query is memory bound, so it streams
+/// the database once, split in contiguous row ranges across dapt's threads, with an AVX-512 / AVX2
+/// FMA dot-product kernel and a per-thread bounded heap. A batch of queries is compute bound, so it runs a
 /// register-blocked kernel (a tile of database rows x a tile of queries held in registers, the
 /// database block in L2 and the query tile in L1) and feeds each score to the query's heap. Both
 /// paths sum every dot product in the same fixed order (16 strided partial sums, then a halving
@@ -30,6 +31,7 @@
 #include "dapt/core/aligned.hpp"
 #include "dapt/core/error.hpp"
 #include "dapt/core/parallel.hpp"
+#include "dapt/core/tensor.hpp"
 #include "dapt/io/detail/file_util.hpp"
 #include "dapt/io/json.hpp"
 #include "dapt/retrieval/detail/index_file.hpp"
@@ -276,9 +278,225 @@ inline float inverse_norm(const float* v, std::int64_t d) noexcept {
 
 inline constexpr std::uint32_t kFlatKind = index_kind("FLAT");
 
+// ------------------------------------------------------------------------------------------------
+// What every FlatIndex<Device> shares on the host: the ids, the checks of added rows and of
+// queries (with the cosine normalisation, so every device stores and searches the same floats),
+// and the file format.
+
+/// The id bookkeeping of a flat index, kept on the host on every device: the id of each row, the
+/// row of each id, and the id add() assigns next. Messages name FlatIndex.
+class FlatIds {
+ public:
+  std::int64_t size() const noexcept { return static_cast<std::int64_t>(ids_.size()); }
+  bool empty() const noexcept { return ids_.empty(); }
+  std::span<const std::int64_t> ids() const noexcept { return ids_; }
+  std::int64_t operator[](std::size_t row) const noexcept { return ids_[row]; }
+  std::int64_t next_id() const noexcept { return next_id_; }
+  bool contains(std::int64_t id) const { return row_of_.count(id) != 0; }
+
+  /// The row of `id`; kOutOfRange when it is not in the index.
+  std::int64_t row(std::int64_t id) const {
+    const auto it = row_of_.find(id);
+    if (it == row_of_.end()) DAPT_FAIL(ErrorCategory::kOutOfRange, "FlatIndex: id ", id, " is not in the index");
+    return it->second;
+  }
+
+  /// kInvalidArgument naming the first id that is out of range or already in the index, then a
+  /// repeated one.
+  void check_new(std::span<const std::int64_t> ids) const {
+    for (std::int64_t id : ids) {
+      DAPT_CHECK(id >= 0 && id < std::numeric_limits<std::int64_t>::max(), "FlatIndex::add: id ", id,
+                 " is out of range (ids must be in [0, 2^63 - 1))");
+      DAPT_CHECK(!contains(id), "FlatIndex::add: id ", id, " is already in the index");
+    }
+    std::vector<std::int64_t> sorted(ids.begin(), ids.end());
+    std::sort(sorted.begin(), sorted.end());
+    const auto dup = std::adjacent_find(sorted.begin(), sorted.end());
+    DAPT_CHECK(dup == sorted.end(), "FlatIndex::add: id ", dup == sorted.end() ? 0 : *dup, " appears twice in ids");
+  }
+
+  /// The ids add(vectors) gives n new rows: next_id() ... next_id() + n - 1 (kInvalidArgument
+  /// when they overflow int64).
+  std::vector<std::int64_t> fresh(std::int64_t n) const {
+    DAPT_CHECK(n < std::numeric_limits<std::int64_t>::max() - next_id_, "FlatIndex::add: ", n,
+               " new ids after next_id = ", next_id_, " overflow int64");
+    std::vector<std::int64_t> ids(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) ids[static_cast<std::size_t>(i)] = next_id_ + i;
+    return ids;
+  }
+
+  /// Appends rows under `ids` (already checked).
+  void append(std::span<const std::int64_t> ids) {
+    const std::size_t old_rows = ids_.size();
+    row_of_.reserve(old_rows + ids.size());
+    ids_.reserve(old_rows + ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      ids_.push_back(ids[i]);
+      row_of_.emplace(ids[i], static_cast<std::int64_t>(old_rows + i));
+      next_id_ = std::max(next_id_, ids[i] + 1);
+    }
+  }
+
+  /// Removes `id` and returns the row it had, or -1 when it is absent. The id of the last row
+  /// moves into that row, so the caller moves the vector of row size() (after this call) there
+  /// too when the two rows differ.
+  std::int64_t erase(std::int64_t id) {
+    const auto it = row_of_.find(id);
+    if (it == row_of_.end()) return -1;
+    const auto row = static_cast<std::size_t>(it->second);
+    const std::size_t last = ids_.size() - 1;
+    row_of_.erase(it);
+    if (row != last) {
+      ids_[row] = ids_[last];
+      row_of_[ids_[row]] = static_cast<std::int64_t>(row);
+    }
+    ids_.pop_back();
+    return static_cast<std::int64_t>(row);
+  }
+
+  /// The ids of a file written by save(), in row order, then its next_id (read by `read_next`
+  /// after the ids are checked); kFormat naming `path` for a negative or repeated id, or a next_id
+  /// that is not above the largest id.
+  template <class ReadNext>
+  void assign_from_file(std::span<const std::int64_t> ids, const std::filesystem::path& path,
+                        const std::string& source, ReadNext read_next) {
+    ids_.assign(ids.begin(), ids.end());
+    row_of_.reserve(ids.size());
+    std::int64_t max_id = -1;
+    for (std::size_t r = 0; r < ids.size(); ++r) {
+      const std::int64_t id = ids[r];
+      DAPT_CHECK_AS(kFormat, id >= 0, path.string(), ": id ", id, " at row ", r, " is negative");
+      DAPT_CHECK_AS(kFormat, row_of_.emplace(id, static_cast<std::int64_t>(r)).second, path.string(), ": id ", id,
+                    " appears twice");
+      max_id = std::max(max_id, id);
+    }
+    const std::int64_t next = read_next();
+    DAPT_CHECK_AS(kFormat, next > max_id, source, ": next_id = ", next, " is not above the largest id ", max_id);
+    next_id_ = next;
+  }
+
+ private:
+  std::vector<std::int64_t> ids_;                          // (size) the id of each row
+  std::unordered_map<std::int64_t, std::int64_t> row_of_;  // id -> row
+  std::int64_t next_id_ = 0;
+};
+
+/// Checks n rows to add, (n, dim) row-major under `ids` (n): kNumeric naming the row for NaN or
+/// Inf, and for cosine a zero vector. Returns the scale of each row for cosine (n; the stored row
+/// is v[j] * scale), else nothing.
+inline std::vector<float> flat_row_scales(std::span<const std::int64_t> ids, std::span<const float> vectors,
+                                          std::int64_t dim, Metric metric) {
+  const auto n = static_cast<std::int64_t>(ids.size());
+  const std::int64_t d = dim;
+  std::vector<float> scale(metric == Metric::kCosine ? static_cast<std::size_t>(n) : 0);
+  parallel_for(
+      0, n,
+      [&](std::int64_t r) {
+        const float* v = vectors.data() + r * d;
+        for (std::int64_t j = 0; j < d; ++j)
+          DAPT_CHECK_AS(kNumeric, std::isfinite(v[j]), "FlatIndex::add: row ", r, " (id ",
+                        ids[static_cast<std::size_t>(r)], ") holds ", v[j], " at column ", j);
+        if (metric == Metric::kCosine) {
+          const float s = inverse_norm(v, d);
+          DAPT_CHECK_AS(kNumeric, s > 0 && std::isfinite(s), "FlatIndex::add: row ", r, " (id ",
+                        ids[static_cast<std::size_t>(r)],
+                        ") is a zero vector (or too small to normalise), which has no direction for cosine");
+          scale[static_cast<std::size_t>(r)] = s;
+        }
+      },
+      256);
+  return scale;
+}
+
+/// Copies nq queries (nq, dim) to `dst` (nq, dim), normalised for cosine. kNumeric naming the
+/// query for NaN, Inf or (cosine) a zero query; `what` names the calling method.
+inline void prepare_flat_queries(std::span<const float> queries, std::int64_t nq, std::int64_t dim, Metric metric,
+                                 const char* what, float* dst) {
+  const std::int64_t d = dim;
+  for (std::int64_t i = 0; i < nq; ++i) {
+    const float* src = queries.data() + i * d;
+    float* out = dst + i * d;
+    for (std::int64_t j = 0; j < d; ++j)
+      DAPT_CHECK_AS(kNumeric, std::isfinite(src[j]), "FlatIndex::", what, ": query ", i, " holds ", src[j],
+                    " at column ", j);
+    float s = 1.0f;
+    if (metric == Metric::kCosine) {
+      s = inverse_norm(src, d);
+      DAPT_CHECK_AS(kNumeric, s > 0 && std::isfinite(s), "FlatIndex::", what, ": query ", i,
+                    " is a zero vector (or too small to normalise), which has no direction for cosine");
+    }
+    for (std::int64_t j = 0; j < d; ++j) out[j] = metric == Metric::kCosine ? src[j] * s : src[j];
+  }
+}
+
+/// Writes a flat index file (see FlatIndex<Cpu>::save): ids (count), vectors (count, dim).
+inline void write_flat_file(const std::filesystem::path& path, std::int64_t dim, Metric metric, std::int64_t next_id,
+                            std::span<const std::int64_t> ids, std::span<const float> vectors) {
+  io::json::object meta;
+  meta["format"] = "dapt.flat_index";
+  meta["dim"] = dim;
+  meta["metric"] = std::string(metric_name(metric));
+  meta["count"] = static_cast<std::int64_t>(ids.size());
+  meta["next_id"] = next_id;
+  IndexFileWriter w(kFlatKind);
+  w.add_json("meta", meta);
+  w.add_section("ids", ids);
+  w.add_section("vectors", vectors);
+  w.commit(path);
+}
+
+/// A flat index file, checked: its vectors (count, dim) point into `mapping`.
+struct FlatFile {
+  std::int64_t dim = 0;
+  Metric metric = Metric::kInnerProduct;
+  FlatIds ids;
+  std::span<const float> vectors;
+  std::shared_ptr<const io::detail::MappedFile> mapping;
+};
+
+/// Maps and checks a file written by FlatIndex<Device>::save (see FlatIndex<Cpu>::load).
+inline FlatFile read_flat_file(const std::filesystem::path& path, IndexFileOptions options) {
+  const auto file = IndexFile::open(path, kFlatKind, options);
+  const std::string source = path.string() + ": section \"meta\"";
+  const io::json::object meta = file.json_object("meta");
+  const io::JsonFields f(meta, source, ErrorCategory::kFormat);
+  const std::string format = f.require_string("format");
+  DAPT_CHECK_AS(kFormat, format == "dapt.flat_index", source, ": format is \"", format, "\", not \"dapt.flat_index\"");
+  const std::int64_t dim = f.require_int("dim");
+  DAPT_CHECK_AS(kFormat, dim >= 1 && dim <= (std::int64_t{1} << 24), source, ": dim = ", dim, " is out of range");
+  const std::string metric = f.require_string("metric");
+  Metric m = Metric::kInnerProduct;
+  if (metric == metric_name(Metric::kCosine)) m = Metric::kCosine;
+  else DAPT_CHECK_AS(kFormat, metric == metric_name(Metric::kInnerProduct), source, ": unknown metric \"", metric, "\"");
+  const std::int64_t count = f.require_int("count");
+  DAPT_CHECK_AS(kFormat, count >= 0, source, ": count = ", count, " is negative");
+  const auto ids = file.section_as<std::int64_t>("ids", static_cast<std::uint64_t>(count));
+  const auto vectors = file.section_as<float>("vectors", static_cast<std::uint64_t>(count),
+                                              static_cast<std::uint64_t>(dim));
+  FlatFile out;
+  out.dim = dim;
+  out.metric = m;
+  out.ids.assign_from_file(ids, path, source, [&] { return f.require_int("next_id"); });
+  out.vectors = vectors;
+  out.mapping = file.mapping();
+  return out;
+}
+
 }  // namespace detail
 
-/// Exact search over fp32 vectors of dimension d, by inner product or cosine.
+/// Exact search over fp32 vectors of dimension d, by inner product or cosine, with the vectors on
+/// `Device`. `FlatIndex<Cpu>` (or `FlatIndex<>`) is defined here; `FlatIndex<Cuda>` keeps its
+/// vectors in GPU memory and is defined in dapt/retrieval/flat_index_cuda.cuh (reached through
+/// dapt/cuda.cuh). Both rank alike (score descending, ties by ascending id) and read and write the
+/// same file.
+template <class Device = Cpu>
+class FlatIndex;
+
+/// `FlatIndex index(dim)` and `FlatIndex index(dim, metric)` make a FlatIndex<Cpu>.
+FlatIndex(std::int64_t) -> FlatIndex<Cpu>;
+FlatIndex(std::int64_t, Metric) -> FlatIndex<Cpu>;
+
+/// Exact search over fp32 vectors of dimension d in host memory, by inner product or cosine.
 ///
 /// Ids are non-negative int64 chosen by the caller (or assigned: one more than the largest id
 /// ever added), unique in the index. Removing swaps the last row into the hole, so row order is
@@ -287,7 +505,8 @@ inline constexpr std::uint32_t kFlatKind = index_kind("FLAT");
 /// apply_thread_policy() once, or narrow a scope with ThreadScope), and are const and safe from
 /// several threads at once (a call from inside a parallel region runs serially); add and remove
 /// are not.
-class FlatIndex {
+template <>
+class FlatIndex<Cpu> {
  public:
   /// An empty index of `dim`-dimensional vectors (kInvalidArgument when dim < 1).
   explicit FlatIndex(std::int64_t dim, Metric metric = Metric::kInnerProduct) : dim_(dim), metric_(metric) {
@@ -298,31 +517,29 @@ class FlatIndex {
 
   std::int64_t dim() const noexcept { return dim_; }
   Metric metric() const noexcept { return metric_; }
-  std::int64_t size() const noexcept { return static_cast<std::int64_t>(ids_.size()); }
+  std::int64_t size() const noexcept { return ids_.size(); }
   bool empty() const noexcept { return ids_.empty(); }
   /// The id `add(vectors)` assigns next: one more than the largest id ever added (ids of removed
   /// items are not reused).
-  std::int64_t next_id() const noexcept { return next_id_; }
+  std::int64_t next_id() const noexcept { return ids_.next_id(); }
   /// True while the vectors are searched in place from the file `load` mapped.
   bool is_mapped() const noexcept { return mapping_ != nullptr; }
 
   /// Ids in row order (size()), valid until the next add or remove.
-  std::span<const std::int64_t> ids() const noexcept { return ids_; }
+  std::span<const std::int64_t> ids() const noexcept { return ids_.ids(); }
   /// The stored vectors in row order, (size(), dim) row-major; unit length for cosine. Valid
   /// until the next add or remove.
   std::span<const float> vectors() const noexcept {
-    return {data(), ids_.size() * static_cast<std::size_t>(dim_)};
+    return {data(), static_cast<std::size_t>(ids_.size()) * static_cast<std::size_t>(dim_)};
   }
 
-  bool contains(std::int64_t id) const { return row_of_.count(id) != 0; }
+  bool contains(std::int64_t id) const { return ids_.contains(id); }
 
   /// The stored vector of `id` (dim), a view valid until the next add or remove; for cosine it is
   /// the normalised vector. kOutOfRange when the id is not in the index.
   std::span<const float> vector(std::int64_t id) const {
-    const auto it = row_of_.find(id);
-    if (it == row_of_.end()) DAPT_FAIL(ErrorCategory::kOutOfRange, "FlatIndex: id ", id, " is not in the index");
-    return {data() + static_cast<std::size_t>(it->second) * static_cast<std::size_t>(dim_),
-            static_cast<std::size_t>(dim_)};
+    const std::int64_t row = ids_.row(id);
+    return {data() + static_cast<std::size_t>(row) * static_cast<std::size_t>(dim_), static_cast<std::size_t>(dim_)};
   }
   /// A copy of the stored vector of `id` (dim); kOutOfRange when absent.
   std::vector<float> reconstruct(std::int64_t id) const {
@@ -339,7 +556,7 @@ class FlatIndex {
     const std::int64_t n = static_cast<std::int64_t>(ids.size());
     DAPT_CHECK_AS(kShape, vectors.size() == ids.size() * static_cast<std::size_t>(dim_), "FlatIndex::add: vectors has ",
                   vectors.size(), " floats, expected ids.size() * dim = ", n, " * ", dim_);
-    check_new_ids(ids);
+    ids_.check_new(ids);
     append(ids, vectors);
   }
 
@@ -349,10 +566,7 @@ class FlatIndex {
     DAPT_CHECK_AS(kShape, vectors.size() % static_cast<std::size_t>(dim_) == 0, "FlatIndex::add: vectors has ",
                   vectors.size(), " floats, not a multiple of dim = ", dim_);
     const auto n = static_cast<std::int64_t>(vectors.size() / static_cast<std::size_t>(dim_));
-    DAPT_CHECK(n < std::numeric_limits<std::int64_t>::max() - next_id_, "FlatIndex::add: ", n,
-               " new ids after next_id = ", next_id_, " overflow int64");
-    std::vector<std::int64_t> ids(static_cast<std::size_t>(n));
-    for (std::int64_t i = 0; i < n; ++i) ids[static_cast<std::size_t>(i)] = next_id_ + i;
+    std::vector<std::int64_t> ids = ids_.fresh(n);
     append(ids, vectors);
     return ids;
   }
@@ -367,17 +581,11 @@ class FlatIndex {
     std::int64_t removed = 0;
     const auto d = static_cast<std::size_t>(dim_);
     for (std::int64_t id : ids) {
-      const auto it = row_of_.find(id);
-      if (it == row_of_.end()) continue;
-      const auto row = static_cast<std::size_t>(it->second);
-      const std::size_t last = ids_.size() - 1;
-      row_of_.erase(it);
-      if (row != last) {
-        std::memcpy(vectors_.data() + row * d, vectors_.data() + last * d, d * sizeof(float));
-        ids_[row] = ids_[last];
-        row_of_[ids_[row]] = static_cast<std::int64_t>(row);
-      }
-      ids_.pop_back();
+      const std::int64_t erased = ids_.erase(id);
+      if (erased < 0) continue;
+      const auto row = static_cast<std::size_t>(erased);
+      const auto last = static_cast<std::size_t>(ids_.size());
+      if (row != last) std::memcpy(vectors_.data() + row * d, vectors_.data() + last * d, d * sizeof(float));
       vectors_.resize(last * d);
       ++removed;
     }
@@ -501,17 +709,7 @@ class FlatIndex {
   /// format, dim, metric, count, next_id; "ids": int64 (count); "vectors": float (count, dim)),
   /// atomically: a failure (kIo) leaves any previous file at `path` as it was.
   void save(const std::filesystem::path& path) const {
-    io::json::object meta;
-    meta["format"] = "dapt.flat_index";
-    meta["dim"] = dim_;
-    meta["metric"] = std::string(metric_name(metric_));
-    meta["count"] = size();
-    meta["next_id"] = next_id_;
-    detail::IndexFileWriter w(detail::kFlatKind);
-    w.add_json("meta", meta);
-    w.add_section("ids", std::span<const std::int64_t>(ids_));
-    w.add_section("vectors", vectors());
-    w.commit(path);
+    detail::write_flat_file(path, dim_, metric_, next_id(), ids(), vectors());
   }
 
   /// Maps an index written by save(). The vectors are searched in place from the mapping (zero
@@ -519,39 +717,11 @@ class FlatIndex {
   /// be opened, kFormat (naming the path) when it is truncated, corrupt or not a flat index.
   /// `options.verify_checksums = false` skips hashing the large sections (see IndexFileOptions).
   static FlatIndex load(const std::filesystem::path& path, IndexFileOptions options = {}) {
-    const auto file = detail::IndexFile::open(path, detail::kFlatKind, options);
-    const std::string source = path.string() + ": section \"meta\"";
-    const io::json::object meta = file.json_object("meta");
-    const io::JsonFields f(meta, source, ErrorCategory::kFormat);
-    const std::string format = f.require_string("format");
-    DAPT_CHECK_AS(kFormat, format == "dapt.flat_index", source, ": format is \"", format, "\", not \"dapt.flat_index\"");
-    const std::int64_t dim = f.require_int("dim");
-    DAPT_CHECK_AS(kFormat, dim >= 1 && dim <= (std::int64_t{1} << 24), source, ": dim = ", dim, " is out of range");
-    const std::string metric = f.require_string("metric");
-    Metric m = Metric::kInnerProduct;
-    if (metric == metric_name(Metric::kCosine)) m = Metric::kCosine;
-    else DAPT_CHECK_AS(kFormat, metric == metric_name(Metric::kInnerProduct), source, ": unknown metric \"", metric, "\"");
-    const std::int64_t count = f.require_int("count");
-    DAPT_CHECK_AS(kFormat, count >= 0, source, ": count = ", count, " is negative");
-    const auto ids = file.section_as<std::int64_t>("ids", static_cast<std::uint64_t>(count));
-    const auto vectors = file.section_as<float>("vectors", static_cast<std::uint64_t>(count),
-                                                static_cast<std::uint64_t>(dim));
-    FlatIndex index(dim, m);
-    index.ids_.assign(ids.begin(), ids.end());
-    index.row_of_.reserve(ids.size());
-    std::int64_t max_id = -1;
-    for (std::size_t r = 0; r < ids.size(); ++r) {
-      const std::int64_t id = ids[r];
-      DAPT_CHECK_AS(kFormat, id >= 0, path.string(), ": id ", id, " at row ", r, " is negative");
-      DAPT_CHECK_AS(kFormat, index.row_of_.emplace(id, static_cast<std::int64_t>(r)).second, path.string(), ": id ",
-                    id, " appears twice");
-      max_id = std::max(max_id, id);
-    }
-    const std::int64_t next = f.require_int("next_id");
-    DAPT_CHECK_AS(kFormat, next > max_id, source, ": next_id = ", next, " is not above the largest id ", max_id);
-    index.next_id_ = next;
-    index.mapping_ = file.mapping();
-    index.mapped_ = vectors.data();
+    detail::FlatFile file = detail::read_flat_file(path, options);
+    FlatIndex index(file.dim, file.metric);
+    index.ids_ = std::move(file.ids);
+    index.mapping_ = std::move(file.mapping);
+    index.mapped_ = file.vectors.data();
     return index;
   }
 
@@ -563,21 +733,9 @@ class FlatIndex {
   /// Copy-on-write: the first modification of a loaded index copies the mapped vectors.
   void make_owned() {
     if (!mapping_) return;
-    vectors_.assign(mapped_, mapped_ + ids_.size() * static_cast<std::size_t>(dim_));
+    vectors_.assign(mapped_, mapped_ + static_cast<std::size_t>(ids_.size()) * static_cast<std::size_t>(dim_));
     mapping_.reset();
     mapped_ = nullptr;
-  }
-
-  void check_new_ids(std::span<const std::int64_t> ids) const {
-    for (std::int64_t id : ids) {
-      DAPT_CHECK(id >= 0 && id < std::numeric_limits<std::int64_t>::max(), "FlatIndex::add: id ", id,
-                 " is out of range (ids must be in [0, 2^63 - 1))");
-      DAPT_CHECK(!contains(id), "FlatIndex::add: id ", id, " is already in the index");
-    }
-    std::vector<std::int64_t> sorted(ids.begin(), ids.end());
-    std::sort(sorted.begin(), sorted.end());
-    const auto dup = std::adjacent_find(sorted.begin(), sorted.end());
-    DAPT_CHECK(dup == sorted.end(), "FlatIndex::add: id ", dup == sorted.end() ? 0 : *dup, " appears twice in ids");
   }
 
   /// Validates the rows of `vectors` (n, dim) and appends them under `ids` (already checked).
@@ -585,27 +743,9 @@ class FlatIndex {
     const auto n = static_cast<std::int64_t>(ids.size());
     if (n == 0) return;
     const std::int64_t d = dim_;
-    std::vector<float> scale(metric_ == Metric::kCosine ? static_cast<std::size_t>(n) : 0);
-    parallel_for(
-        0, n,
-        [&](std::int64_t r) {
-          const float* v = vectors.data() + r * d;
-          for (std::int64_t j = 0; j < d; ++j)
-            DAPT_CHECK_AS(kNumeric, std::isfinite(v[j]), "FlatIndex::add: row ", r, " (id ",
-                          ids[static_cast<std::size_t>(r)], ") holds ", v[j], " at column ", j);
-          if (metric_ == Metric::kCosine) {
-            const float s = detail::inverse_norm(v, d);
-            DAPT_CHECK_AS(kNumeric, s > 0 && std::isfinite(s), "FlatIndex::add: row ", r, " (id ",
-                          ids[static_cast<std::size_t>(r)],
-                          ") is a zero vector (or too small to normalise), which has no direction for cosine");
-            scale[static_cast<std::size_t>(r)] = s;
-          }
-        },
-        256);
+    const std::vector<float> scale = detail::flat_row_scales(ids, vectors, d, metric_);
     make_owned();
-    const std::size_t old_rows = ids_.size();
-    row_of_.reserve(old_rows + ids.size());
-    ids_.reserve(old_rows + ids.size());
+    const auto old_rows = static_cast<std::size_t>(ids_.size());
     vectors_.insert(vectors_.end(), vectors.begin(), vectors.end());
     if (metric_ == Metric::kCosine) {
       float* dst = vectors_.data() + old_rows * static_cast<std::size_t>(d);
@@ -617,41 +757,21 @@ class FlatIndex {
           },
           256);
     }
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-      ids_.push_back(ids[i]);
-      row_of_.emplace(ids[i], static_cast<std::int64_t>(old_rows + i));
-      next_id_ = std::max(next_id_, ids[i] + 1);
-    }
+    ids_.append(ids);
   }
 
   /// Copies nq queries (nq, dim) into a buffer padded with zero queries to whole tiles,
   /// normalised for cosine. kNumeric naming the query for NaN, Inf or (cosine) a zero query.
   FloatVector prepare_queries(std::span<const float> queries, std::int64_t nq, const char* what) const {
-    const std::int64_t d = dim_;
     const std::int64_t padded = (nq + detail::kTileQueries - 1) / detail::kTileQueries * detail::kTileQueries;
-    FloatVector q(static_cast<std::size_t>(padded * d), 0.0f);
-    for (std::int64_t i = 0; i < nq; ++i) {
-      const float* src = queries.data() + i * d;
-      float* dst = q.data() + i * d;
-      for (std::int64_t j = 0; j < d; ++j)
-        DAPT_CHECK_AS(kNumeric, std::isfinite(src[j]), "FlatIndex::", what, ": query ", i, " holds ", src[j],
-                      " at column ", j);
-      float s = 1.0f;
-      if (metric_ == Metric::kCosine) {
-        s = detail::inverse_norm(src, d);
-        DAPT_CHECK_AS(kNumeric, s > 0 && std::isfinite(s), "FlatIndex::", what, ": query ", i,
-                      " is a zero vector (or too small to normalise), which has no direction for cosine");
-      }
-      for (std::int64_t j = 0; j < d; ++j) dst[j] = metric_ == Metric::kCosine ? src[j] * s : src[j];
-    }
+    FloatVector q(static_cast<std::size_t>(padded * dim_), 0.0f);
+    detail::prepare_flat_queries(queries, nq, dim_, metric_, what, q.data());
     return q;
   }
 
   std::int64_t dim_;
   Metric metric_;
-  std::int64_t next_id_ = 0;
-  std::vector<std::int64_t> ids_;                    // (size) the id of each row
-  std::unordered_map<std::int64_t, std::int64_t> row_of_;  // id -> row
+  detail::FlatIds ids_;                              // the id of each row, the row of each id
   FloatVector vectors_;                              // (size, dim) when owned
   std::shared_ptr<const io::detail::MappedFile> mapping_;  // set while searching a loaded file in place
   const float* mapped_ = nullptr;                    // (size, dim) inside mapping_
