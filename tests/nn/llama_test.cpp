@@ -366,6 +366,12 @@ TEST_CASE("generate: seeded sampling, EOS, stop strings and streaming", "[nn][ll
     CHECK(stopped.text == full.text.substr(0, full.text.find(st.stop_strings[0])));
     CHECK(streamed == stopped.text);
   }
+  SECTION("a prompt id outside the vocabulary is named before anything runs") {
+    const std::int32_t v = static_cast<std::int32_t>(model->config().vocab_size);
+    REQUIRE_DAPT_ERROR((nn::generate(*model, std::vector<std::vector<std::int32_t>>{prompt, {3, v}}, greedy)), kOutOfRange,
+                       "prompt 1 token 1 is id " + std::to_string(v));
+    REQUIRE_DAPT_ERROR(nn::generate(*model, std::vector<std::int32_t>{-1}, greedy), kOutOfRange, "prompt 0 token 0 is id -1");
+  }
   SECTION("the callback can stop a row") {
     int calls = 0;
     const auto out = nn::generate(*model, prompt, greedy, nullptr, [&](std::size_t, std::int32_t, std::string_view) {

@@ -21,6 +21,7 @@
 #include "dapt/nn/layer.hpp"
 #include "dapt/nn/linear.hpp"
 #include "dapt/ops/attention.hpp"
+#include "dapt/ops/elementwise.hpp"
 #include "dapt/ops/rope.hpp"
 
 namespace dapt::nn {
@@ -132,9 +133,9 @@ class Attention {
 
   /// Inference with a KV cache: x (R, Tq, C) are the next Tq tokens of cache rows [row0, row0 + R);
   /// their keys and values are appended at each row's current length (the caller advances the
-  /// cache after the last layer). `positions` (R, Tq) int32 host view.
+  /// cache after the last layer). `positions` (R, Tq) int32, in device memory.
   TensorView<Device> forward_cached(const TensorView<Device>& x, KvCache<Device>& cache, std::int64_t layer,
-                                    std::int64_t row0, const TensorView<Cpu>& positions) requires std::is_same_v<Device, Cpu> {
+                                    std::int64_t row0, const TensorView<Device>& positions) {
     const std::int64_t r = x.dim(0), tq = x.dim(1);
     TensorView<Device> q = q_.forward(x).reshape({r, tq, heads_, head_dim_});
     TensorView<Device> k = k_.forward(x).reshape({r, tq, kv_heads_, head_dim_});
@@ -144,17 +145,20 @@ class Attention {
     const TensorView<Device> kc = cache.keys(layer, row0, r), vc = cache.values(layer, row0, r);
     const TensorView<Cpu> past = cache.lengths(row0, r);
     const std::int64_t row_elems = kv_heads_ * head_dim_;
+    // Append each row's new keys and values at its length (contiguous blocks on both sides).
     for (std::int64_t i = 0; i < r; ++i) {
       const std::int64_t p = past.data<const std::int32_t>()[i];
       DAPT_CHECK_AS(kOutOfRange, p + tq <= cache.capacity(), "KvCache: row ", row0 + i, " would hold ", p + tq,
                     " tokens, beyond its capacity of ", cache.capacity());
-      std::memcpy(kc.template data<float>() + (i * cache.capacity() + p) * row_elems,
-                  k.template data<const float>() + i * tq * row_elems, static_cast<std::size_t>(tq * row_elems) * sizeof(float));
-      std::memcpy(vc.template data<float>() + (i * cache.capacity() + p) * row_elems,
-                  v.template data<const float>() + i * tq * row_elems, static_cast<std::size_t>(tq * row_elems) * sizeof(float));
+      const Shape block{tq * row_elems};
+      const auto at = [&](const TensorView<Device>& t, std::int64_t offset) {
+        return TensorView<Device>(t.template data<float>() + offset, DType::kF32, block);
+      };
+      ops::copy(at(k, i * tq * row_elems), at(kc, (i * cache.capacity() + p) * row_elems));
+      ops::copy(at(v, i * tq * row_elems), at(vc, (i * cache.capacity() + p) * row_elems));
     }
     TensorView<Device> att = att_buf_.view({r, tq, heads_, head_dim_});
-    ops::attention_cached(q, kc, vc, past, att, scale_);
+    ops::attention_cached(q, kc, vc, cache.device_lengths(row0, r), att, scale_);
     return o_.forward(att.reshape({r, tq, heads_ * head_dim_}));
   }
 

@@ -59,7 +59,7 @@ class DecoderBlock {
 
   /// Inference with a KV cache (see Attention::forward_cached).
   TensorView<Device> forward_cached(const TensorView<Device>& x, KvCache<Device>& cache, std::int64_t layer,
-                                    std::int64_t row0, const TensorView<Cpu>& positions) requires std::is_same_v<Device, Cpu> {
+                                    std::int64_t row0, const TensorView<Device>& positions) {
     TensorView<Device> a = attn_.forward_cached(norm1_.forward(x), cache, layer, row0, positions);
     TensorView<Device> h;
     TensorView<Device> m = mlp_.forward(norm2_.forward_residual(x, a, h));

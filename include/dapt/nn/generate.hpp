@@ -13,6 +13,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "dapt/core/error.hpp"
@@ -115,7 +116,8 @@ class TextStream {
 
 /// Generates a continuation of each prompt (token ids). `tok` (optional) enables text output,
 /// streaming text and stop strings; with it, logits of ids the tokenizer does not have (padding
-/// rows of a resized model) are never sampled.
+/// rows of a resized model) are never sampled. Works on `Llama<Cpu>` and `Llama<Cuda>` alike: the
+/// model and its KV cache stay on the device, the tokens are chosen on the host.
 template <class Device>
 std::vector<GenerationOutput> generate(Llama<Device>& model, const std::vector<std::vector<std::int32_t>>& prompts,
                                        const GenerationOptions& opt, const tokenizer::Tokenizer* tok = nullptr,
@@ -131,6 +133,10 @@ std::vector<GenerationOutput> generate(Llama<Device>& model, const std::vector<s
   std::size_t longest = 0;
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     DAPT_CHECK(!prompts[i].empty(), "generate: prompt ", i, " is empty");
+    // Checked here for every device: a GPU embedding kernel cannot throw for an id it does not have.
+    for (std::size_t j = 0; j < prompts[i].size(); ++j)
+      DAPT_CHECK_AS(kOutOfRange, prompts[i][j] >= 0 && prompts[i][j] < v, "generate: prompt ", i, " token ", j, " is id ",
+                    prompts[i][j], ", outside the model's vocabulary of ", v);
     longest = std::max(longest, prompts[i].size());
   }
   const auto rows = static_cast<std::int64_t>(prompts.size());
@@ -168,20 +174,39 @@ std::vector<GenerationOutput> generate(Llama<Device>& model, const std::vector<s
     else if (at_limit && !done[i]) o.reason = StopReason::kLength, done[i] = 1;
   };
 
+  // On a GPU the ids go up and each step's last-token logits come down (R x V floats, one
+  // synchronisation per generated token); sampling runs on the host with the same Sampler, so a
+  // seed gives the same tokens on both devices up to the logits' rounding.
+  Tensor<Device> dev_ids;
+  Tensor<Cpu> host_logits;
+  if constexpr (!std::is_same_v<Device, Cpu>) {
+    dev_ids = Tensor<Device>::empty({static_cast<std::int64_t>(longest)}, DType::kI32);
+    host_logits = Tensor<Cpu>::empty({rows * v}, DType::kF32);
+  }
+  // ids (r, t) host int32 -> forward_cached on rows [row0, row0 + r) -> host logits (r, V).
+  auto step = [&](const std::int32_t* ids, std::int64_t r, std::int64_t t, std::int64_t row0) -> const float* {
+    const TensorView<Cpu> host_ids(const_cast<std::int32_t*>(ids), DType::kI32, {r, t});
+    if constexpr (std::is_same_v<Device, Cpu>) {
+      return model.forward_cached(host_ids, cache, row0).template data<const float>();
+    } else {
+      const TensorView<Device> d = dev_ids.view().slice(0, 0, r * t).reshape({r, t});
+      upload(host_ids, d);
+      const TensorView<Cpu> h = host_logits.view().slice(0, 0, r * v).reshape({r, v});
+      download(model.forward_cached(d, cache, row0), h);
+      return h.template data<const float>();
+    }
+  };
   if (opt.max_new_tokens > 0) {
     for (std::int64_t i = 0; i < rows; ++i) {
       const auto& p = prompts[static_cast<std::size_t>(i)];
-      const TensorView<Device> ids(const_cast<std::int32_t*>(p.data()), DType::kI32, {1, static_cast<std::int64_t>(p.size())});
-      const TensorView<Device> logits = model.forward_cached(ids, cache, i);
-      choose(static_cast<std::size_t>(i), logits.template data<const float>());
+      choose(static_cast<std::size_t>(i), step(p.data(), 1, static_cast<std::int64_t>(p.size()), i));
     }
     while (std::find(done.begin(), done.end(), 0) != done.end()) {
       // Finished rows still step (feeding their last token) so all rows decode as one batch;
       // their outputs are ignored.
-      const TensorView<Device> ids(next.data(), DType::kI32, {rows, 1});
-      const TensorView<Device> logits = model.forward_cached(ids, cache, 0);
+      const float* logits = step(next.data(), rows, 1, 0);
       for (std::int64_t i = 0; i < rows; ++i)
-        if (!done[static_cast<std::size_t>(i)]) choose(static_cast<std::size_t>(i), logits.template data<const float>() + i * v);
+        if (!done[static_cast<std::size_t>(i)]) choose(static_cast<std::size_t>(i), logits + i * v);
     }
   }
   for (std::size_t i = 0; i < out.size(); ++i) out[i].text = streams[i].text();

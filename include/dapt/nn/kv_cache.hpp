@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "dapt/core/error.hpp"
@@ -27,6 +28,7 @@ class KvCache {
       v_.push_back(Tensor<Device>::empty({batch, capacity, kv_heads_, head_dim_}, DType::kF32));
     }
     lengths_ = Tensor<Cpu>::zeros({batch}, DType::kI32);
+    if constexpr (!std::is_same_v<Device, Cpu>) device_lengths_ = Tensor<Device>::zeros({batch}, DType::kI32);
   }
 
   std::int64_t batch() const noexcept { return batch_; }
@@ -45,6 +47,12 @@ class KvCache {
   std::int32_t length(std::int64_t row) const { return lengths_.at<std::int32_t>({row}); }
   /// The lengths of rows [row0, row0 + rows) as an int32 host view.
   TensorView<Cpu> lengths(std::int64_t row0, std::int64_t rows) const { return lengths_.view().slice(0, row0, row0 + rows); }
+  /// The same lengths in the cache's device memory (the host view on the CPU), for the attention
+  /// kernel; kept equal to the host copy by every change below (a queued copy, no wait).
+  TensorView<Device> device_lengths(std::int64_t row0, std::int64_t rows) const {
+    if constexpr (std::is_same_v<Device, Cpu>) return lengths(row0, rows);
+    else return device_lengths_.view().slice(0, row0, row0 + rows);
+  }
 
   /// Records that rows [row0, row0 + rows) each received `tokens` more positions.
   void advance(std::int64_t row0, std::int64_t rows, std::int64_t tokens) {
@@ -54,15 +62,18 @@ class KvCache {
                     " tokens, beyond its capacity of ", capacity_);
       lengths_.at<std::int32_t>({b}) += static_cast<std::int32_t>(tokens);
     }
+    sync_lengths();
   }
 
   /// Empties every row (the storage is kept).
   void reset() {
     for (std::int64_t b = 0; b < batch_; ++b) lengths_.at<std::int32_t>({b}) = 0;
+    sync_lengths();
   }
   void reset_row(std::int64_t row) {
     check_rows(row, 1);
     lengths_.at<std::int32_t>({row}) = 0;
+    sync_lengths();
   }
 
   void check_rows(std::int64_t row0, std::int64_t rows) const {
@@ -71,9 +82,14 @@ class KvCache {
   }
 
  private:
+  void sync_lengths() {
+    if constexpr (!std::is_same_v<Device, Cpu>) upload(lengths_.view(), device_lengths_.view());
+  }
+
   std::int64_t batch_ = 0, capacity_ = 0, kv_heads_ = 0, head_dim_ = 0;
   std::vector<Tensor<Device>> k_, v_;
   Tensor<Cpu> lengths_;
+  Tensor<Device> device_lengths_;  // a device copy of lengths_ (unused on the CPU)
 };
 
 }  // namespace dapt::nn

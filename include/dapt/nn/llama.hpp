@@ -34,6 +34,7 @@
 #include "dapt/nn/layer.hpp"
 #include "dapt/nn/linear.hpp"
 #include "dapt/nn/llama_trunk.hpp"
+#include "dapt/ops/elementwise.hpp"
 #include "dapt/ops/loss.hpp"
 
 namespace dapt::nn {
@@ -141,15 +142,13 @@ class Llama {
 
   /// Inference: ids (R, Tq) are the next tokens of cache rows [row0, row0 + R). Appends their keys
   /// and values, advances the rows, and returns the logits of each row's last new token (R, V).
-  TensorView<Device> forward_cached(const TensorView<Device>& ids, KvCache<Device>& cache, std::int64_t row0 = 0)
-      requires std::is_same_v<Device, Cpu> {
+  TensorView<Device> forward_cached(const TensorView<Device>& ids, KvCache<Device>& cache, std::int64_t row0 = 0) {
     const TensorView<Device> x = trunk_.forward_cached(ids, cache, row0);
     const std::int64_t r = x.dim(0), tq = x.dim(1), c = config_.hidden_size;
     // Only each row's last position goes through the final norm and the head.
     TensorView<Device> last = last_.view({r, c});
     for (std::int64_t i = 0; i < r; ++i)
-      std::memcpy(last.template data<float>() + i * c, x.template data<const float>() + (i * tq + tq - 1) * c,
-                  static_cast<std::size_t>(c) * sizeof(float));
+      ops::copy(x.reshape({r * tq, c}).slice(0, i * tq + tq - 1, i * tq + tq), last.slice(0, i, i + 1));
     return head_.forward(trunk_.norm().forward(last));
   }
 

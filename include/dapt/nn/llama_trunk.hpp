@@ -166,8 +166,7 @@ class LlamaTrunk {
   /// Inference: ids (R, Tq) are the next tokens of cache rows [row0, row0 + R). Appends their keys
   /// and values, advances the rows, and returns the last block's output (R, Tq, C), before the
   /// final norm (callers normalise only the rows they need, with `norm()`).
-  TensorView<Device> forward_cached(const TensorView<Device>& ids, KvCache<Device>& cache, std::int64_t row0 = 0)
-      requires std::is_same_v<Device, Cpu> {
+  TensorView<Device> forward_cached(const TensorView<Device>& ids, KvCache<Device>& cache, std::int64_t row0 = 0) {
     DAPT_CHECK_AS(kShape, ids.rank() == 2, "forward_cached: ids must be (R, Tq), got ", ids.shape().str());
     DAPT_CHECK(causal_, "forward_cached: a bidirectional trunk has no KV-cache inference");
     const std::int64_t r = ids.dim(0), tq = ids.dim(1);
@@ -183,9 +182,16 @@ class LlamaTrunk {
         max_pos = std::max(max_pos, p + 1);
       }
     if (max_pos > rope_->max_positions()) rope_->ensure(std::max<std::int64_t>(max_pos, 2 * rope_->max_positions()));
+    TensorView<Device> dpos;
+    if constexpr (std::is_same_v<Device, Cpu>) {
+      dpos = pos;
+    } else {
+      dpos = dev_pos_.view({r, tq}, DType::kI32);
+      upload(pos, dpos);
+    }
     TensorView<Device> x = embed_.forward(ids);
     for (std::int64_t l = 0; l < num_layers(); ++l)
-      x = (*blocks_)[static_cast<std::size_t>(l)].forward_cached(x, cache, l, row0, pos);
+      x = (*blocks_)[static_cast<std::size_t>(l)].forward_cached(x, cache, l, row0, dpos);
     cache.advance(row0, r, tq);
     return x;
   }

@@ -15,6 +15,9 @@
 #include "dapt_catch.hpp"
 #include "gpu_test_util.cuh"
 
+// The gpu test sources share translation units (CMakeLists.txt): each has a namespace of its own.
+namespace dapt_gpu_activation_test {
+
 namespace {
 
 using dapt::bf16;
@@ -135,3 +138,5 @@ TEST_CASE("gpu activation: dropout values match the CPU (written, accumulated, i
     }
   }
 }
+
+}  // namespace dapt_gpu_activation_test

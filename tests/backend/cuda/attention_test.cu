@@ -19,6 +19,9 @@
 #include "dapt_catch.hpp"
 #include "gpu_test_util.cuh"
 
+// The gpu test sources share translation units (CMakeLists.txt): each has a namespace of its own.
+namespace dapt_gpu_attention_test {
+
 namespace {
 
 using dapt::bf16;
@@ -241,3 +244,5 @@ TEST_CASE("gpu attention: head_dim above 128 is refused before any launch", "[gp
   REQUIRE_DAPT_ERROR(GpuAttention::cached<float>(nullptr, nullptr, nullptr, nullptr, nullptr, 1, 1, 4, 2, 1, 160, 1.0f),
                      kUnsupported, "head_dim 160");
 }
+
+}  // namespace dapt_gpu_attention_test

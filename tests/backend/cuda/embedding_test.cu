@@ -18,6 +18,9 @@
 #include "dapt_catch.hpp"
 #include "gpu_test_util.cuh"
 
+// The gpu test sources share translation units (CMakeLists.txt): each has a namespace of its own.
+namespace dapt_gpu_embedding_test {
+
 namespace {
 
 using dapt::bf16;
@@ -174,3 +177,5 @@ TEST_CASE("gpu embedding: no positions is a no-op", "[gpu][embedding]") {
   REQUIRE(table.download() == std::vector<float>{1, 2, 3, 4});
   for (float x : out.download()) REQUIRE(std::isnan(x));
 }
+
+}  // namespace dapt_gpu_embedding_test

@@ -2,7 +2,8 @@
 /// @brief `nn::Llama<Cuda>` in fp32 against the Hugging Face reference of the tiny fixture (the
 /// CPU model's parity test, on the device): the weights are loaded on the host and copied into a
 /// device model parameter by parameter (by Hugging Face name), then logits, the masked and
-/// unmasked losses and the gradient of every parameter are compared with the reference.
+/// unmasked losses and the gradient of every parameter are compared with the reference. KV-cache
+/// prefill and decode and `nn::generate` on the device are compared with the CPU model.
 #include <cmath>
 #include <filesystem>
 #include <string>
@@ -19,8 +20,13 @@
 #include "dapt/backend/cuda/rope.cuh"
 #include "dapt/io/llama_checkpoint.hpp"
 #include "dapt/io/safetensors.hpp"
+#include "dapt/nn/generate.hpp"
+#include "dapt/nn/kv_cache.hpp"
 #include "dapt_catch.hpp"
 #include "gpu_test_util.cuh"
+
+// The gpu test sources share translation units (CMakeLists.txt): each has a namespace of its own.
+namespace dapt_gpu_llama_gpu_test {
 
 namespace fs = std::filesystem;
 using dapt::Cpu;
@@ -95,3 +101,68 @@ TEST_CASE("gpu llama: fp32 parity with the Hugging Face reference of the tiny fi
     CHECK(checked == copied);
   }
 }
+
+TEST_CASE("gpu llama: KV-cache prefill and decode on the device follow the CPU", "[gpu][llama][decode]") {
+  const fs::path dir = fs::path(DAPT_TEST_DATA_DIR) / "fixtures" / "llama_tiny";
+  auto host = dapt::io::load_llama(dir / "model");
+  const auto& cfg = host->config();
+  dapt::nn::Llama<Cuda> model(cfg);
+  dapt::nn::copy_parameters<Cpu, Cuda>(*host, model);
+  dapt::nn::KvCache<Cpu> hc(cfg, 2, 16);
+  dapt::nn::KvCache<Cuda> dc(cfg, 2, 16);
+  auto g = dapt_gpu_test::rng(71);
+  const auto ids_of = [&](std::int64_t r, std::int64_t t) {
+    auto h = Tensor<Cpu>::empty({r, t}, DType::kI32);
+    for (std::int64_t i = 0; i < r * t; ++i)
+      h.data<std::int32_t>()[i] = static_cast<std::int32_t>(g() % static_cast<std::uint64_t>(cfg.vocab_size));
+    auto d = Tensor<Cuda>::empty({r, t}, DType::kI32);
+    dapt::upload(h.view(), d.view());
+    return std::pair{h, d};
+  };
+  // Prompts of different lengths, prefilled row by row, then four decode steps of both rows.
+  for (const auto& [row, len] : {std::pair<std::int64_t, std::int64_t>{0, 5}, {1, 3}}) {
+    const auto [h, d] = ids_of(1, len);
+    const auto want = values(Tensor<Cpu>::borrow(host->forward_cached(h.view(), hc, row)).clone());
+    INFO("prefill row " << row);
+    DAPT_GPU_REQUIRE_CLOSE(to_host(model.forward_cached(d.view(), dc, row)), want, 1e-5);
+  }
+  for (int step = 0; step < 4; ++step) {
+    const auto [h, d] = ids_of(2, 1);
+    const auto want = values(Tensor<Cpu>::borrow(host->forward_cached(h.view(), hc, 0)).clone());
+    INFO("decode step " << step);
+    DAPT_GPU_REQUIRE_CLOSE(to_host(model.forward_cached(d.view(), dc, 0)), want, 1e-5);
+  }
+  CHECK(dc.length(0) == 9);
+  CHECK(dc.length(1) == 7);
+  dc.reset_row(1);
+  hc.reset_row(1);
+  const auto [h, d] = ids_of(1, 2);
+  DAPT_GPU_REQUIRE_CLOSE(to_host(model.forward_cached(d.view(), dc, 1)),
+                         values(Tensor<Cpu>::borrow(host->forward_cached(h.view(), hc, 1)).clone()), 1e-5);
+}
+
+TEST_CASE("gpu llama: generate on the device picks the CPU's tokens", "[gpu][llama][generate]") {
+  const fs::path dir = fs::path(DAPT_TEST_DATA_DIR) / "fixtures" / "llama_tiny";
+  auto host = dapt::io::load_llama(dir / "model");
+  dapt::nn::Llama<Cuda> model(host->config());
+  dapt::nn::copy_parameters<Cpu, Cuda>(*host, model);
+  const std::vector<std::vector<std::int32_t>> prompts = {{5, 17, 42, 99, 120, 7}, {9, 8, 7}};
+  dapt::nn::GenerationOptions opt;
+  opt.max_new_tokens = 10;
+  opt.ignore_config_eos = true;
+  SECTION("greedy") {
+    const auto want = dapt::nn::generate(*host, prompts, opt);
+    const auto got = dapt::nn::generate(model, prompts, opt);
+    for (std::size_t i = 0; i < prompts.size(); ++i) CHECK(got[i].tokens == want[i].tokens);
+  }
+  SECTION("seeded top-k / top-p sampling") {
+    opt.sampling = {.temperature = 1.2f, .top_k = 40, .top_p = 0.9f, .repetition_penalty = 1.1f, .greedy = false};
+    opt.seed = 7;
+    const auto want = dapt::nn::generate(*host, prompts, opt);
+    const auto got = dapt::nn::generate(model, prompts, opt);
+    for (std::size_t i = 0; i < prompts.size(); ++i) CHECK(got[i].tokens == want[i].tokens);
+  }
+  REQUIRE_DAPT_ERROR(dapt::nn::generate(model, std::vector<std::int32_t>{1, -4}, opt), kOutOfRange, "token 1 is id -4");
+}
+
+}  // namespace dapt_gpu_llama_gpu_test

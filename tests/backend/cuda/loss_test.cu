@@ -17,6 +17,9 @@
 #include "dapt_catch.hpp"
 #include "gpu_test_util.cuh"
 
+// The gpu test sources share translation units (CMakeLists.txt): each has a namespace of its own.
+namespace dapt_gpu_loss_test {
+
 namespace {
 
 using dapt::bf16;
@@ -151,3 +154,5 @@ TEST_CASE("gpu loss: a target outside the vocabulary gives NaN for its row only"
   check_bad_target<float>(950);
   check_bad_target<bf16>(951);
 }
+
+}  // namespace dapt_gpu_loss_test

@@ -16,6 +16,9 @@
 #include "dapt_catch.hpp"
 #include "gpu_test_util.cuh"
 
+// The gpu test sources share translation units (CMakeLists.txt): each has a namespace of its own.
+namespace dapt_gpu_matmul_test {
+
 namespace {
 
 using dapt::bf16;
@@ -283,3 +286,5 @@ TEST_CASE("gpu matmul: the fp32 members take the CPU backend's arguments unchang
   dapt::backend::MatmulKernels<dapt::Cuda>::linear_forward(xp, wp, bp, yp, n, k, m);
   DAPT_GPU_REQUIRE_CLOSE(d_y.download(), ref_forward(x, w, nullptr, nullptr, n, k, m), dapt_gpu_test::kTolF32);
 }
+
+}  // namespace dapt_gpu_matmul_test

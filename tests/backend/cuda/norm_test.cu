@@ -13,6 +13,9 @@
 #include "dapt_catch.hpp"
 #include "gpu_test_util.cuh"
 
+// The gpu test sources share translation units (CMakeLists.txt): each has a namespace of its own.
+namespace dapt_gpu_norm_test {
+
 namespace {
 
 using dapt::bf16;
@@ -157,3 +160,5 @@ TEST_CASE("gpu norm: dw is bit-reproducible across calls", "[gpu][norm]") {
   DAPT_GPU_REQUIRE_CLOSE(dw1, dw_ref, kTolF32);
   DAPT_GPU_REQUIRE_CLOSE(d_dx.download(), dx_ref, kTolF32);
 }
+
+}  // namespace dapt_gpu_norm_test

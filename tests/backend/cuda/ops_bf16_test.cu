@@ -35,6 +35,9 @@
 #include "dapt_catch.hpp"
 #include "gpu_test_util.cuh"
 
+// The gpu test sources share translation units (CMakeLists.txt): each has a namespace of its own.
+namespace dapt_gpu_ops_bf16_test {
+
 namespace {
 
 using dapt::bf16;
@@ -416,3 +419,5 @@ TEST_CASE("gpu ops bf16: the residual stream's add and copy in bf16", "[gpu][ops
                      "ops::add: out is F32 but a is BF16");
   REQUIRE_DAPT_ERROR(dapt::ops::copy<Cuda>(da.view(), out_f32.view()), kDtype, "ops::copy: dst is F32 but src is BF16");
 }
+
+}  // namespace dapt_gpu_ops_bf16_test

@@ -21,6 +21,9 @@
 #include "dapt_catch.hpp"
 #include "gpu_test_util.cuh"
 
+// The gpu test sources share translation units (CMakeLists.txt): each has a namespace of its own.
+namespace dapt_gpu_ops_facade_test {
+
 namespace {
 
 using dapt::Cpu;
@@ -166,3 +169,5 @@ TEST_CASE("gpu ops facades: the residual stream's add and copy, and Tensor<Cuda>
   const auto z = Tensor<Cuda>::zeros({n}, DType::kF32);
   REQUIRE(to_host(z) == std::vector<float>(static_cast<std::size_t>(n), 0.0f));
 }
+
+}  // namespace dapt_gpu_ops_facade_test

@@ -21,6 +21,9 @@
 #include "dapt_catch.hpp"
 #include "gpu_test_util.cuh"
 
+// The gpu test sources share translation units (CMakeLists.txt): each has a namespace of its own.
+namespace dapt_gpu_optim_test {
+
 namespace {
 
 using dapt::bf16;
@@ -354,3 +357,5 @@ TEST_CASE("gpu optim: scale in place, by a host or a device factor", "[gpu][opti
   got = dx.download();
   CHECK(bit_mismatches(got, want) == 0);
 }
+
+}  // namespace dapt_gpu_optim_test

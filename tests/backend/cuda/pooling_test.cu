@@ -17,6 +17,9 @@
 #include "dapt_catch.hpp"
 #include "gpu_test_util.cuh"
 
+// The gpu test sources share translation units (CMakeLists.txt): each has a namespace of its own.
+namespace dapt_gpu_pooling_test {
+
 namespace {
 
 using dapt::bf16;
@@ -120,3 +123,5 @@ TEMPLATE_TEST_CASE("gpu pooling: the launchers take a device mask", "[gpu][pooli
   DAPT_GPU_REQUIRE_CLOSE(d_norms.download(), norms, dapt_gpu_test::kTolF32);
   DAPT_GPU_REQUIRE_CLOSE(d_dh.download(), dh, kTol<T>);
 }
+
+}  // namespace dapt_gpu_pooling_test

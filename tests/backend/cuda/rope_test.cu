@@ -15,6 +15,9 @@
 #include "dapt_catch.hpp"
 #include "gpu_test_util.cuh"
 
+// The gpu test sources share translation units (CMakeLists.txt): each has a namespace of its own.
+namespace dapt_gpu_rope_test {
+
 namespace {
 
 using dapt::bf16;
@@ -138,3 +141,5 @@ TEST_CASE("gpu rope: a position outside the table gives NaN for its token only",
   check_bad_positions<float>(500);
   check_bad_positions<bf16>(501);
 }
+
+}  // namespace dapt_gpu_rope_test

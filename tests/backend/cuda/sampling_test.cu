@@ -23,6 +23,9 @@
 #include "dapt_catch.hpp"
 #include "gpu_test_util.cuh"
 
+// The gpu test sources share translation units (CMakeLists.txt): each has a namespace of its own.
+namespace dapt_gpu_sampling_test {
+
 namespace {
 
 using dapt::bf16;
@@ -260,3 +263,5 @@ TEST_CASE("gpu sampling: u = 0 takes the first candidate, -inf masks, invalid ro
   CHECK(got[0] == dapt::cuda::kSampleInvalid);
   CHECK(got[1] != dapt::cuda::kSampleInvalid);
 }
+
+}  // namespace dapt_gpu_sampling_test

@@ -24,6 +24,9 @@
 #include "dapt_catch.hpp"
 #include "gpu_test_util.cuh"
 
+// The gpu test sources share translation units (CMakeLists.txt): each has a namespace of its own.
+namespace dapt_gpu_search_test {
+
 namespace {
 
 using dapt::bf16;
@@ -211,3 +214,5 @@ TEMPLATE_TEST_CASE("gpu search: flat_search scores by GEMM and ranks like the br
     }
   }
 }
+
+}  // namespace dapt_gpu_search_test

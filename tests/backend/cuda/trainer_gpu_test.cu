@@ -19,6 +19,9 @@
 #include "dapt_catch.hpp"
 #include "gpu_test_util.cuh"
 
+// The gpu test sources share translation units (CMakeLists.txt): each has a namespace of its own.
+namespace dapt_gpu_trainer_gpu_test {
+
 namespace fs = std::filesystem;
 using dapt::Cpu;
 using dapt::Cuda;
@@ -220,3 +223,5 @@ TEST_CASE("gpu trainer: a NaN step is skipped on the device and taken back on th
   CHECK(t.optimizer().step_count() == 2);
   CHECK(t.optimizer().state_step("model.layers.0.mlp.up_proj.weight") == 2);
 }
+
+}  // namespace dapt_gpu_trainer_gpu_test

@@ -1,4 +1,4 @@
-/// @file flat_index_test.cu
+/// @file flat_index_gpu_test.cu
 /// @brief retrieval::FlatIndex<Cuda> against FlatIndex<Cpu> on fresh random data of odd shapes
 /// (1000 x 96 vectors, 37 queries, k 1, 10, 1024 > n), both metrics, vectors added in pieces (the
 /// device rows grow), duplicated vectors (exact ties), filters, and removals. Continuous data: the
@@ -29,6 +29,9 @@
 #include "dapt_catch.hpp"
 #include "gpu_test_util.cuh"
 #include "test_util.hpp"
+
+// The gpu test sources share translation units (CMakeLists.txt): each has a namespace of its own.
+namespace dapt_gpu_flat_index_gpu_test {
 
 namespace {
 
@@ -366,3 +369,5 @@ TEST_CASE("gpu FlatIndex<Cuda> refuses bad input with FlatIndex<Cpu>'s errors", 
   std::ofstream(truncated, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   REQUIRE_DAPT_ERROR(FlatIndex<Cuda>::load(truncated), kFormat, truncated.string());
 }
+
+}  // namespace dapt_gpu_flat_index_gpu_test
