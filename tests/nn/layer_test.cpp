@@ -22,6 +22,19 @@ TEST_CASE("Param allocates a zeroed gradient only when trainable", "[nn][layer]"
   REQUIRE_DAPT_ERROR(p.assign(Tensor<Cpu>::zeros({4, 3}, DType::kF32)), kShape, "(3, 4)");
 }
 
+TEST_CASE("Param computes in F32 on the CPU; BF16 compute is refused there", "[nn][layer]") {
+  nn::Param<Cpu> p(Tensor<Cpu>::zeros({2, 3}, DType::kF32));
+  CHECK(p.compute_dtype() == DType::kF32);
+  CHECK(p.compute().raw() == p.value().raw());  // forward reads the master itself
+  CHECK_FALSE(p.copy().defined());
+  REQUIRE_DAPT_ERROR(p.set_compute_dtype(DType::kBF16), kDtype, "BF16 compute needs the CUDA backend");
+  REQUIRE_DAPT_ERROR(p.set_compute_dtype(DType::kI32), kDtype, "F32 or BF16, not I32");
+  CHECK_FALSE(p.copy().defined());
+  p.set_compute_dtype(DType::kF32);
+  p.refresh_copy();  // nothing to remake in fp32
+  CHECK(p.compute_dtype() == DType::kF32);
+}
+
 TEST_CASE("Buffer allocates once per capacity and reuses its storage", "[nn][layer]") {
   nn::Buffer<Cpu> b;
   auto a = b.view({8, 16});

@@ -235,6 +235,9 @@ TEST_CASE("KV-cache prefill and decode equal the full forward, rows of different
   const Tensor<Cpu> ids = random_ids(2, 12, 96, 8);
   const auto full = copy_of(model.forward(ids));
   nn::KvCache<Cpu> cache(model.config(), 2, 16);
+  REQUIRE_DAPT_ERROR(nn::KvCache<Cpu>(model.config(), 2, 16, DType::kBF16), kDtype, "keys and values are F32, not BF16");
+  REQUIRE_DAPT_ERROR(model.set_compute_dtype(DType::kBF16), kDtype, "BF16 compute needs the CUDA backend");
+  CHECK(model.compute_dtype() == DType::kF32);
   // Row 0: prefill 5 then decode 7 single tokens; row 1: prefill 8 then decode 4, batched with row 0.
   auto logits_at = [&](std::int64_t r, std::int64_t t) {
     return std::vector<float>(full.begin() + (r * 12 + t) * 96, full.begin() + (r * 12 + t + 1) * 96);

@@ -20,6 +20,7 @@
 #include "dapt/ops/loss.hpp"
 #include "dapt/ops/matmul.hpp"
 #include "dapt/ops/norm.hpp"
+#include "dapt/ops/optim.hpp"
 #include "dapt_catch.hpp"
 
 namespace {
@@ -316,6 +317,9 @@ TEST_CASE("ops facades on the CPU: BF16 operands throw kDtype (BF16 needs the CU
   REQUIRE_DAPT_ERROR(ops::dropout<Cpu>(xb.view(), xb.view(), 0.5f, 1, 2), kDtype, kNeedsCuda);
   REQUIRE_DAPT_ERROR(ops::add<Cpu>(xb.view(), xb.view(), xb.view()), kDtype, kNeedsCuda);
   REQUIRE_DAPT_ERROR(ops::copy<Cpu>(x.view(), xb.view()), kDtype, "ops::copy: dst is BF16");
+  REQUIRE_DAPT_ERROR(ops::convert<Cpu>(x.view(), xb.view()), kDtype, "ops::convert: dst is BF16");
+  REQUIRE_DAPT_ERROR(ops::convert<Cpu>(xb.view(), x.view()), kDtype, "ops::convert: src is BF16");
+  REQUIRE_DAPT_ERROR(ops::scale<Cpu>(xb.view(), 2.0f), kDtype, kNeedsCuda);
   const auto targets = Tensor<Cpu>::zeros({n}, DType::kI32);
   REQUIRE_DAPT_ERROR(ops::cross_entropy<Cpu>(yb.view(), targets.view(), rstd.view(), 1.0f, false), kDtype, kNeedsCuda);
   const auto ids = Tensor<Cpu>::zeros({n}, DType::kI32);
@@ -328,7 +332,13 @@ TEST_CASE("ops facades on the CPU: BF16 operands throw kDtype (BF16 needs the CU
                      "linear input must be F32, got I32");
   REQUIRE_DAPT_ERROR(ops::add<Cpu>(xi.view(), x.view(), x.view()), kDtype, "ops::add: tensors must be F32, got I32");
   REQUIRE_DAPT_ERROR(ops::dropout<Cpu>(xi.view(), x.view(), 0.5f, 1, 2), kDtype, "dropout: tensors must be F32");
-  // And F32 still runs.
+  REQUIRE_DAPT_ERROR(ops::convert<Cpu>(xi.view(), x.view()), kDtype, "ops::convert: tensors must be F32, got I32");
+  REQUIRE_DAPT_ERROR(ops::convert<Cpu>(x.view(), f32({n, k + 1}).view()), kShape, "equal size");
+  // And F32 still runs; convert between F32 tensors is a copy.
+  x.data<float>()[2] = 1.5f;
+  const auto x2 = f32({n * k});
+  ops::convert<Cpu>(x.view(), x2.view());
+  CHECK(x2.data<float>()[2] == 1.5f);
   ops::linear_forward<Cpu>(x.view(), w.view(), none.view(), y.view());
   ops::linear_backward_weight<Cpu>(dy.view(), x.view(), dw.view(), db.view());
   CHECK(y.data<float>()[0] == 0.0f);

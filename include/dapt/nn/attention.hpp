@@ -105,14 +105,14 @@ class Attention {
     v4_ = v_.forward(x).reshape({b, t, kv_heads_, head_dim_});
     ops::rope_forward(q4_, seq.positions, *rope_);
     ops::rope_forward(k4_, seq.positions, *rope_);
-    att_ = att_buf_.view({b, t, heads_, head_dim_});
+    att_ = att_buf_.view({b, t, heads_, head_dim_}, q4_.dtype());
     lse_ = lse_buf_.view({b, heads_, t});
     ops::attention_forward(q4_, k4_, v4_, seq.segment_ids, att_, lse_, scale_, causal_);
     return o_.forward(att_.reshape({b, t, heads_ * head_dim_}));
   }
 
   TensorView<Device> backward(const TensorView<Device>& dy) {
-    TensorView<Device> dx = dx_.view(dy.shape());
+    TensorView<Device> dx = dx_.view(dy.shape(), dy.dtype());
     backward(dy, dx, false);
     return dx;
   }
@@ -120,9 +120,10 @@ class Attention {
   /// Writes (or adds) dx (B, T, C) into a caller buffer.
   void backward(const TensorView<Device>& dy, const TensorView<Device>& dx, bool accumulate) {
     const std::int64_t b = q4_.dim(0), t = q4_.dim(1);
-    TensorView<Device> datt = datt_.view({b, t, heads_, head_dim_});
+    TensorView<Device> datt = datt_.view({b, t, heads_, head_dim_}, dy.dtype());
     o_.backward(dy, datt.reshape({b, t, heads_ * head_dim_}), false);
-    TensorView<Device> dq = dq_.view(q4_.shape()), dk = dk_.view(k4_.shape()), dv = dv_.view(v4_.shape());
+    TensorView<Device> dq = dq_.view(q4_.shape(), q4_.dtype()), dk = dk_.view(k4_.shape(), k4_.dtype()),
+                       dv = dv_.view(v4_.shape(), v4_.dtype());
     ops::attention_backward(q4_, k4_, v4_, seq_.segment_ids, att_, lse_, datt, dq, dk, dv, scale_, causal_);
     ops::rope_backward(dq, seq_.positions, *rope_);
     ops::rope_backward(dk, seq_.positions, *rope_);
@@ -150,14 +151,13 @@ class Attention {
       const std::int64_t p = past.data<const std::int32_t>()[i];
       DAPT_CHECK_AS(kOutOfRange, p + tq <= cache.capacity(), "KvCache: row ", row0 + i, " would hold ", p + tq,
                     " tokens, beyond its capacity of ", cache.capacity());
-      const Shape block{tq * row_elems};
       const auto at = [&](const TensorView<Device>& t, std::int64_t offset) {
-        return TensorView<Device>(t.template data<float>() + offset, DType::kF32, block);
+        return t.reshape({t.numel()}).slice(0, offset, offset + tq * row_elems);
       };
       ops::copy(at(k, i * tq * row_elems), at(kc, (i * cache.capacity() + p) * row_elems));
       ops::copy(at(v, i * tq * row_elems), at(vc, (i * cache.capacity() + p) * row_elems));
     }
-    TensorView<Device> att = att_buf_.view({r, tq, heads_, head_dim_});
+    TensorView<Device> att = att_buf_.view({r, tq, heads_, head_dim_}, q.dtype());
     ops::attention_cached(q, kc, vc, cache.device_lengths(row0, r), att, scale_);
     return o_.forward(att.reshape({r, tq, heads_ * head_dim_}));
   }

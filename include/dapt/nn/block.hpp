@@ -52,7 +52,7 @@ class DecoderBlock {
     TensorView<Device> h;
     TensorView<Device> n2 = norm2_.forward_residual(x, a, h);
     TensorView<Device> m = mlp_.forward(n2);
-    TensorView<Device> out = out_.view(x.shape());
+    TensorView<Device> out = out_.view(x.shape(), x.dtype());
     ops::add(h, m, out);
     return out;
   }
@@ -63,7 +63,7 @@ class DecoderBlock {
     TensorView<Device> a = attn_.forward_cached(norm1_.forward(x), cache, layer, row0, positions);
     TensorView<Device> h;
     TensorView<Device> m = mlp_.forward(norm2_.forward_residual(x, a, h));
-    TensorView<Device> out = out_.view(x.shape());
+    TensorView<Device> out = out_.view(x.shape(), x.dtype());
     ops::add(h, m, out);
     return out;
   }
@@ -71,11 +71,11 @@ class DecoderBlock {
   /// dout (B, T, C) -> dx (B, T, C).
   TensorView<Device> backward(const TensorView<Device>& dout) {
     TensorView<Device> dn2 = mlp_.backward(dout);
-    TensorView<Device> dh = dh_.view(dout.shape());
+    TensorView<Device> dh = dh_.view(dout.shape(), dout.dtype());
     ops::copy(dout, dh);
     norm2_.backward(dn2, dh, true);
     TensorView<Device> dn1 = attn_.backward(dh);
-    TensorView<Device> dx = dx_.view(dout.shape());
+    TensorView<Device> dx = dx_.view(dout.shape(), dout.dtype());
     ops::copy(dh, dx);
     norm1_.backward(dn1, dx, true);
     return dx;

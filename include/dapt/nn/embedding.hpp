@@ -28,7 +28,7 @@ class Embedding {
 
   void init(Rng& rng, float std) requires std::is_same_v<Device, Cpu> { init_normal(weight_, rng, std); }
 
-  /// ids (...) int32 -> (..., dim).
+  /// ids (...) int32 -> (..., dim), in the table's compute dtype (which sets the model's activations).
   TensorView<Device> forward(const TensorView<Device>& ids) {
     ids_ = ids;
     Shape s;
@@ -36,8 +36,8 @@ class Embedding {
     for (int i = 0; i < ids.rank(); ++i) d[static_cast<std::size_t>(i)] = ids.dim(i);
     d[static_cast<std::size_t>(ids.rank())] = dim_;
     s = Shape(std::span<const std::int64_t>(d.data(), static_cast<std::size_t>(ids.rank() + 1)));
-    TensorView<Device> y = y_.view(s);
-    ops::embedding_forward(weight_.value().view(), ids, y);
+    TensorView<Device> y = y_.view(s, weight_.compute_dtype());
+    ops::embedding_forward(weight_.compute().view(), ids, y);
     return y;
   }
 

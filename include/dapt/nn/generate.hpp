@@ -21,6 +21,7 @@
 #include "dapt/nn/kv_cache.hpp"
 #include "dapt/nn/llama.hpp"
 #include "dapt/nn/sampling.hpp"
+#include "dapt/ops/elementwise.hpp"
 #include "dapt/tokenizer/tokenizer.hpp"
 
 namespace dapt::nn {
@@ -140,7 +141,8 @@ std::vector<GenerationOutput> generate(Llama<Device>& model, const std::vector<s
     longest = std::max(longest, prompts[i].size());
   }
   const auto rows = static_cast<std::int64_t>(prompts.size());
-  KvCache<Device> cache(model.config(), rows, static_cast<std::int64_t>(longest) + std::max<std::int64_t>(opt.max_new_tokens, 1));
+  KvCache<Device> cache(model.config(), rows, static_cast<std::int64_t>(longest) + std::max<std::int64_t>(opt.max_new_tokens, 1),
+                        model.compute_dtype());
   Sampler sampler(opt.sampling, opt.seed);
   std::vector<GenerationOutput> out(prompts.size());
   std::vector<std::vector<std::int32_t>> context(prompts.begin(), prompts.end());
@@ -175,12 +177,14 @@ std::vector<GenerationOutput> generate(Llama<Device>& model, const std::vector<s
   };
 
   // On a GPU the ids go up and each step's last-token logits come down (R x V floats, one
-  // synchronisation per generated token); sampling runs on the host with the same Sampler, so a
-  // seed gives the same tokens on both devices up to the logits' rounding.
-  Tensor<Device> dev_ids;
+  // synchronisation per generated token; bf16 logits are widened on the device first); sampling
+  // runs on the host with the same Sampler, so a seed gives the same tokens on both devices up to
+  // the logits' rounding.
+  Tensor<Device> dev_ids, dev_logits;
   Tensor<Cpu> host_logits;
   if constexpr (!std::is_same_v<Device, Cpu>) {
     dev_ids = Tensor<Device>::empty({static_cast<std::int64_t>(longest)}, DType::kI32);
+    dev_logits = Tensor<Device>::empty({rows * v}, DType::kF32);
     host_logits = Tensor<Cpu>::empty({rows * v}, DType::kF32);
   }
   // ids (r, t) host int32 -> forward_cached on rows [row0, row0 + r) -> host logits (r, V).
@@ -191,8 +195,11 @@ std::vector<GenerationOutput> generate(Llama<Device>& model, const std::vector<s
     } else {
       const TensorView<Device> d = dev_ids.view().slice(0, 0, r * t).reshape({r, t});
       upload(host_ids, d);
+      const TensorView<Device> logits = model.forward_cached(d, cache, row0);
+      const TensorView<Device> wide = dev_logits.view().slice(0, 0, r * v).reshape({r, v});
+      if (logits.dtype() != DType::kF32) ops::convert(logits, wide);
       const TensorView<Cpu> h = host_logits.view().slice(0, 0, r * v).reshape({r, v});
-      download(model.forward_cached(d, cache, row0), h);
+      download(logits.dtype() == DType::kF32 ? logits : wide, h);
       return h.template data<const float>();
     }
   };

@@ -19,13 +19,17 @@ template <class Device>
 class KvCache {
  public:
   KvCache() = default;
-  KvCache(const io::LlamaConfig& c, std::int64_t batch, std::int64_t capacity)
+  /// `dtype` is the model's activation dtype (`Llama::compute_dtype()`): F32, or BF16 on the GPU.
+  KvCache(const io::LlamaConfig& c, std::int64_t batch, std::int64_t capacity, DType dtype = DType::kF32)
       : batch_(batch), capacity_(capacity), kv_heads_(c.num_key_value_heads), head_dim_(c.head_dim) {
     DAPT_CHECK(batch > 0, "KvCache: batch must be positive, got ", batch);
     DAPT_CHECK(capacity > 0, "KvCache: capacity must be positive, got ", capacity);
+    DAPT_CHECK_AS(kDtype, dtype == DType::kF32 || (dtype == DType::kBF16 && !std::is_same_v<Device, Cpu>),
+                  "KvCache: keys and values are F32", (std::is_same_v<Device, Cpu> ? "" : " or BF16"), ", not ",
+                  dtype_name(dtype));
     for (std::int64_t l = 0; l < c.num_hidden_layers; ++l) {
-      k_.push_back(Tensor<Device>::empty({batch, capacity, kv_heads_, head_dim_}, DType::kF32));
-      v_.push_back(Tensor<Device>::empty({batch, capacity, kv_heads_, head_dim_}, DType::kF32));
+      k_.push_back(Tensor<Device>::empty({batch, capacity, kv_heads_, head_dim_}, dtype));
+      v_.push_back(Tensor<Device>::empty({batch, capacity, kv_heads_, head_dim_}, dtype));
     }
     lengths_ = Tensor<Cpu>::zeros({batch}, DType::kI32);
     if constexpr (!std::is_same_v<Device, Cpu>) device_lengths_ = Tensor<Device>::zeros({batch}, DType::kI32);

@@ -21,10 +21,15 @@
 
 #include "dapt/core/error.hpp"
 #include "dapt/core/tensor.hpp"
+#include "dapt/ops/elementwise.hpp"
 
 namespace dapt::nn {
 
-/// One parameter: its value and, when trainable, a gradient of the same shape (fp32).
+/// One parameter: its fp32 value (the master weight) and, when trainable, an fp32 gradient of the
+/// same shape. In mixed precision (`set_compute_dtype(DType::kBF16)`, GPU only) it also keeps a
+/// bf16 copy of the value, which forward and backward read (`compute()`); the optimizer writes the
+/// copy with each update, and every other change of the value through this class (assign, reset)
+/// remakes it. Code that writes into `value()` directly calls `refresh_copy()` afterwards.
 template <class Device>
 class Param {
  public:
@@ -40,12 +45,43 @@ class Param {
     DAPT_CHECK_AS(kDtype, v.dtype() == value_.dtype(), "parameter of dtype ", dtype_name(value_.dtype()),
                   " assigned a tensor of dtype ", dtype_name(v.dtype()));
     value_ = v;
+    refresh_copy();
   }
-  /// Replaces value and shape (vocabulary resizing); the gradient is reallocated if trainable.
+  /// Replaces value and shape (vocabulary resizing); the gradient is reallocated if trainable,
+  /// and the bf16 copy remade in mixed precision.
   void reset(Tensor<Device> v) {
     value_ = std::move(v);
     grad_ = Tensor<Device>();
     set_trainable(trainable_);
+    if (copy_.defined()) {
+      copy_ = Tensor<Device>();
+      set_compute_dtype(DType::kBF16);
+    }
+  }
+
+  /// What forward and backward read: the bf16 copy in mixed precision, else the value itself.
+  const Tensor<Device>& compute() const noexcept { return copy_.defined() ? copy_ : value_; }
+  DType compute_dtype() const noexcept { return copy_.defined() ? DType::kBF16 : value_.dtype(); }
+  /// The bf16 copy (undefined in fp32): the optimizer writes bf16(master) into it after each update.
+  const Tensor<Device>& copy() const noexcept { return copy_; }
+  /// F32: forward and backward read the fp32 value (the copy is dropped). BF16: they read a bf16
+  /// copy of it, made now; on the CPU, whose kernels are fp32 only, BF16 throws kDtype.
+  void set_compute_dtype(DType dtype) {
+    DAPT_CHECK_AS(kDtype, dtype == DType::kF32 || dtype == DType::kBF16,
+                  "a parameter computes in F32 or BF16, not ", dtype_name(dtype));
+    if (dtype == DType::kF32) {
+      copy_ = Tensor<Device>();
+      return;
+    }
+    DAPT_CHECK_AS(kDtype, (!std::is_same_v<Device, Cpu>),
+                  "BF16 compute needs the CUDA backend (the CPU kernels are F32 only)");
+    if (!value_.defined()) return;
+    if (!copy_.defined() || copy_.shape() != value_.shape()) copy_ = Tensor<Device>::empty(value_.shape(), DType::kBF16);
+    refresh_copy();
+  }
+  /// Remakes the bf16 copy from the value (nothing in fp32).
+  void refresh_copy() {
+    if (copy_.defined()) ops::convert(value_.view(), copy_.view());
   }
 
   /// Undefined (no storage) when the parameter is frozen.
@@ -73,6 +109,7 @@ class Param {
  private:
   Tensor<Device> value_;
   Tensor<Device> grad_;
+  Tensor<Device> copy_;  // bf16(value_) in mixed precision, else undefined
   bool trainable_ = true;
 };
 
@@ -110,6 +147,7 @@ void copy_parameters(From& from, To& to) {
     } else {
       upload(to_host(p.value().view()).view(), out);
     }
+    dst[name]->refresh_copy();
   });
 }
 

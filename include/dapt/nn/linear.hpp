@@ -5,7 +5,9 @@
 /// its gradient GEMM entirely. The weight can also be shared with another layer (`tie`), which is
 /// how a tied language-model head reuses the embedding table. A LoRA adapter may be attached
 /// (`attach_lora`, usually through nn::apply_lora): the layer then adds its low-rank update in
-/// forward and its gradients in backward (see lora_adapter.hpp).
+/// forward and its gradients in backward (see lora_adapter.hpp). The output and the input gradient
+/// have the input's dtype, which must be the weight's compute dtype (F32, or BF16 in mixed
+/// precision on the GPU).
 #pragma once
 
 #include <cstdint>
@@ -77,15 +79,15 @@ class Linear {
     const std::int64_t rows = x.numel() / in_;
     Shape ys = x.shape();
     ys[ys.rank() - 1] = out_;
-    TensorView<Device> y = y_.view(ys);
-    ops::linear_forward(x.reshape({rows, in_}), weight().value().view(), bias_view(), y.reshape({rows, out_}));
+    TensorView<Device> y = y_.view(ys, x.dtype());
+    ops::linear_forward(x.reshape({rows, in_}), weight().compute().view(), bias_view(), y.reshape({rows, out_}));
     if (lora_active()) lora_->forward_add(x.reshape({rows, in_}), y.reshape({rows, out_}));
     return y;
   }
 
   /// dy (..., out) -> dx (..., in), in this layer's buffer.
   TensorView<Device> backward(const TensorView<Device>& dy) {
-    TensorView<Device> dx = dx_.view(x_.shape());
+    TensorView<Device> dx = dx_.view(x_.shape(), x_.dtype());
     backward(dy, dx, false);
     return dx;
   }
@@ -100,7 +102,7 @@ class Linear {
     Param<Device>& w = weight();
     ops::linear_backward_weight(dy2, x_.reshape({rows, in_}), w.trainable() ? w.grad().view() : TensorView<Device>(),
                                 has_bias() && bias_.trainable() ? bias_.grad().view() : TensorView<Device>());
-    if (dx.raw()) ops::linear_backward_input(dy2, w.value().view(), dx.reshape({rows, in_}), accumulate);
+    if (dx.raw()) ops::linear_backward_input(dy2, w.compute().view(), dx.reshape({rows, in_}), accumulate);
     if (lora_active()) lora_->backward(dy2, dx.raw() ? dx.reshape({rows, in_}) : TensorView<Device>());
   }
 
@@ -122,19 +124,21 @@ class Linear {
 
   /// The attached LoRA adapter, or nullptr.
   LoraAdapter<Device>* lora() noexcept { return lora_.get(); }
-  /// Attaches `adapter` (its shape must match this layer), replacing any previous one.
+  /// Attaches `adapter` (its shape must match this layer), replacing any previous one; the
+  /// adapter computes in the layer weight's dtype.
   LoraAdapter<Device>& attach_lora(std::unique_ptr<LoraAdapter<Device>> adapter) {
     DAPT_CHECK(adapter != nullptr, "Linear::attach_lora: null adapter");
     DAPT_CHECK_AS(kShape, adapter->in_features() == in_ && adapter->out_features() == out_, "Linear::attach_lora: adapter for (",
                   adapter->out_features(), ", ", adapter->in_features(), "), the layer is (", out_, ", ", in_, ")");
     lora_ = std::move(adapter);
+    lora_->set_compute_dtype(weight().compute_dtype());
     return *lora_;
   }
   /// Removes and returns the adapter (a merged adapter's update stays in the weight).
   std::unique_ptr<LoraAdapter<Device>> detach_lora() { return std::move(lora_); }
 
  private:
-  TensorView<Device> bias_view() const { return has_bias() ? bias_.value().view() : TensorView<Device>(); }
+  TensorView<Device> bias_view() const { return has_bias() ? bias_.compute().view() : TensorView<Device>(); }
   bool lora_active() const noexcept { return lora_ && !lora_->merged(); }
 
   std::int64_t in_ = 0, out_ = 0;

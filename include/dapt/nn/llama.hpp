@@ -106,6 +106,16 @@ class Llama {
     visit_parameters([](const std::string&, Param<Device>& p) { p.zero_grad(); });
   }
 
+  /// Mixed precision: BF16 (GPU only) gives every parameter a bf16 copy that forward and backward
+  /// read, so activations, their gradients, the logits and the KV cache are bf16, while master
+  /// weights, gradients and optimizer state stay fp32 (docs/gpu.md, precision rules). F32 (the
+  /// default) drops the copies. LoRA adapters attached later follow their layer's dtype.
+  void set_compute_dtype(DType dtype) {
+    visit_parameters([dtype](const std::string&, Param<Device>& p) { p.set_compute_dtype(dtype); });
+  }
+  /// The activations' dtype: the embedding table's compute dtype.
+  DType compute_dtype() { return trunk_.embed_tokens().weight().compute_dtype(); }
+
   std::int64_t num_parameters() {
     std::int64_t n = 0;
     visit_parameters([&](const std::string&, Param<Device>& p) { n += p.numel(); });
@@ -146,7 +156,7 @@ class Llama {
     const TensorView<Device> x = trunk_.forward_cached(ids, cache, row0);
     const std::int64_t r = x.dim(0), tq = x.dim(1), c = config_.hidden_size;
     // Only each row's last position goes through the final norm and the head.
-    TensorView<Device> last = last_.view({r, c});
+    TensorView<Device> last = last_.view({r, c}, x.dtype());
     for (std::int64_t i = 0; i < r; ++i)
       ops::copy(x.reshape({r * tq, c}).slice(0, i * tq + tq - 1, i * tq + tq), last.slice(0, i, i + 1));
     return head_.forward(trunk_.norm().forward(last));
@@ -198,6 +208,7 @@ class Llama {
       new_head.weight().set_trainable(trainable);
     }
     head_ = std::move(new_head);
+    if (!config_.tie_word_embeddings) head_.weight().set_compute_dtype(compute_dtype());
     config_.vocab_size = v;
   }
 
@@ -242,7 +253,7 @@ class Llama {
     std::int64_t rows = chunk_rows_ > 0 ? chunk_rows_ : std::max<std::int64_t>(1, (std::int64_t{2} << 20) / v);
     rows = std::min(rows, n);
     const TensorView<Device> h2 = h.reshape({n, c});
-    if (train) dh_ = dh_buf_.view(h.shape());
+    if (train) dh_ = dh_buf_.view(h.shape(), h.dtype());
     Param<Device>& w = head_.weight();
     TensorView<Device> losses = losses_.view({n});
     TensorView<Device> dev_targets;
@@ -255,12 +266,12 @@ class Llama {
     for (std::int64_t r0 = 0; r0 < n; r0 += rows) {
       const std::int64_t r1 = std::min(n, r0 + rows);
       const TensorView<Device> hc = h2.slice(0, r0, r1);
-      TensorView<Device> logits = logits_.view({r1 - r0, v});
-      ops::linear_forward(hc, w.value().view(), TensorView<Device>(), logits);
+      TensorView<Device> logits = logits_.view({r1 - r0, v}, h.dtype());
+      ops::linear_forward(hc, w.compute().view(), TensorView<Device>(), logits);
       ops::cross_entropy(logits, dev_targets.slice(0, r0, r1), losses.slice(0, r0, r1), scale, train);
       if (!train) continue;
       ops::linear_backward_weight(logits, hc, w.trainable() ? w.grad().view() : TensorView<Device>(), TensorView<Device>());
-      ops::linear_backward_input(logits, w.value().view(), dh_.reshape({n, c}).slice(0, r0, r1));
+      ops::linear_backward_input(logits, w.compute().view(), dh_.reshape({n, c}).slice(0, r0, r1));
     }
     if (opt.loss_sum != nullptr) {
       ops::accumulate_sum(losses, opt.loss_sum);

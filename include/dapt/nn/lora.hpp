@@ -208,7 +208,7 @@ void set_lora_trainable(Model& model, const LoraConfig& cfg) {
 /// when a modules_to_save entry names no parameter, or when the configuration targets a
 /// `Llama`'s `lm_head`.
 template <class Model, class Device = Cpu>
-std::int64_t apply_lora(Model& model, const LoraConfig& cfg) requires std::is_same_v<Device, Cpu> {
+std::int64_t apply_lora(Model& model, const LoraConfig& cfg) {
   cfg.validate();
   if (!cfg.target_regex)
     for (const auto& t : cfg.target_modules)

@@ -26,6 +26,7 @@
 #include "dapt/core/tensor.hpp"
 #include "dapt/nn/layer.hpp"
 #include "dapt/ops/activation.hpp"
+#include "dapt/ops/elementwise.hpp"
 #include "dapt/ops/matmul.hpp"
 #include "dapt/ops/optim.hpp"
 
@@ -77,12 +78,16 @@ class LoraAdapter {
   Param<Device>& lora_B() noexcept { return b_; }
 
   /// peft's default initialisation: A ~ U(-1/sqrt(in), 1/sqrt(in)) (kaiming-uniform with
-  /// a = sqrt(5)), B = 0, so the adapted layer starts equal to the base layer.
-  void init(Rng& rng) requires std::is_same_v<Device, Cpu> {
+  /// a = sqrt(5)), B = 0, so the adapted layer starts equal to the base layer. The draws are made
+  /// on the host (the same numbers on every device) and copied to the adapter's memory.
+  void init(Rng& rng) {
     const float bound = 1.0f / std::sqrt(static_cast<float>(in_));
-    float* a = a_.value().template data<float>();
-    for (std::int64_t i = 0; i < a_.numel(); ++i) a[i] = rng.uniform(-bound, bound);
+    Tensor<Cpu> a = Tensor<Cpu>::empty(a_.value().shape(), DType::kF32);
+    for (std::int64_t i = 0; i < a.numel(); ++i) a.template data<float>()[i] = rng.uniform(-bound, bound);
+    upload(a.view(), a_.value().view());
     DeviceAllocator<Device>::fill_zero(b_.value().raw(), b_.value().nbytes());
+    a_.refresh_copy();
+    b_.refresh_copy();
   }
 
   /// Training mode turns dropout on (a no-op when dropout is 0).
@@ -91,6 +96,12 @@ class LoraAdapter {
   /// The dropout stream position: backward calls made in training mode so far.
   std::uint64_t generation() const noexcept { return generation_; }
   void set_generation(std::uint64_t g) noexcept { generation_ = g; }
+
+  /// A and B compute in `dtype` (their layer's: F32, or BF16 in mixed precision on the GPU).
+  void set_compute_dtype(DType dtype) {
+    a_.set_compute_dtype(dtype);
+    b_.set_compute_dtype(dtype);
+  }
 
   /// Whether the update has been added into the base weight (`merge`): forward and backward then
   /// skip the adapter.
@@ -101,13 +112,13 @@ class LoraAdapter {
     const std::int64_t rows = x.dim(0);
     x_ = x;
     if (dropping()) {
-      x_ = xd_.view({rows, in_});
+      x_ = xd_.view({rows, in_}, x.dtype());
       ops::dropout(x, x_, dropout_, seed_, generation_);
     }
-    const TensorView<Device> u = u_.view({rows, r_});
-    ops::linear_forward(x_, a_.value().view(), TensorView<Device>(), u);
+    const TensorView<Device> u = u_.view({rows, r_}, x.dtype());
+    ops::linear_forward(x_, a_.compute().view(), TensorView<Device>(), u);
     ops::scale(u, static_cast<float>(scaling_));
-    ops::linear_forward(u, b_.value().view(), TensorView<Device>(), y, true);
+    ops::linear_forward(u, b_.compute().view(), TensorView<Device>(), y, true);
     u_rows_ = rows;
   }
 
@@ -115,20 +126,20 @@ class LoraAdapter {
   void backward(const TensorView<Device>& dy, const TensorView<Device>& dx) {
     const std::int64_t rows = dy.dim(0);
     DAPT_CHECK(rows == u_rows_, "LoraAdapter::backward: ", rows, " rows, but the last forward had ", u_rows_);
-    const TensorView<Device> u = u_.view({rows, r_});
+    const TensorView<Device> u = u_.view({rows, r_}, dy.dtype());
     if (b_.trainable()) ops::linear_backward_weight(dy, u, b_.grad().view(), TensorView<Device>());
-    const TensorView<Device> du = du_.view({rows, r_});
-    ops::linear_backward_input(dy, b_.value().view(), du, false);
+    const TensorView<Device> du = du_.view({rows, r_}, dy.dtype());
+    ops::linear_backward_input(dy, b_.compute().view(), du, false);
     ops::scale(du, static_cast<float>(scaling_));
     if (a_.trainable()) ops::linear_backward_weight(du, x_, a_.grad().view(), TensorView<Device>());
     if (dx.raw()) {
       if (dropping()) {
         // x_ (the dropped input) is no longer needed: its buffer takes du A, masked into dx.
-        const TensorView<Device> t = xd_.view({rows, in_});
-        ops::linear_backward_input(du, a_.value().view(), t, false);
+        const TensorView<Device> t = xd_.view({rows, in_}, dy.dtype());
+        ops::linear_backward_input(du, a_.compute().view(), t, false);
         ops::dropout(t, dx, dropout_, seed_, generation_, true);
       } else {
-        ops::linear_backward_input(du, a_.value().view(), dx, true);
+        ops::linear_backward_input(du, a_.compute().view(), dx, true);
       }
     }
     if (training_) ++generation_;
@@ -136,21 +147,28 @@ class LoraAdapter {
 
   /// Adds s · B A into `w` (out, in): the base weight then computes the adapted layer alone.
   /// With `keep_base`, a copy of the base weight is kept so `unmerge` restores it bit for bit;
-  /// without it, `unmerge` is refused.
-  void merge(Param<Device>& w, bool keep_base = true) requires std::is_same_v<Device, Cpu> {
+  /// without it, `unmerge` is refused. On a GPU the sum is formed on host copies (the CPU's
+  /// arithmetic, so both devices merge to the same weight) and copied back.
+  void merge(Param<Device>& w, bool keep_base = true) {
     DAPT_CHECK(!merged_, "LoraAdapter::merge: the adapter is already merged");
     check_base(w);
-    if (keep_base) base_copy_ = w.value().clone();
+    if (keep_base) {
+      base_copy_ = Tensor<Device>::empty(w.value().shape(), DType::kF32);
+      ops::copy(w.value().view(), base_copy_.view());
+    }
     // w += (s B) A as one GEMM: linear_forward computes x W'^T, here with x = s B (out, r) and
     // W' = A^T (in, r).
-    Tensor<Cpu> sb = b_.value().clone();
+    Tensor<Cpu> sb = to_host(b_.value().view()), a = to_host(a_.value().view());
+    Tensor<Cpu> merged = to_host(w.value().view());
     ops::scale(sb.view(), static_cast<float>(scaling_));
     Tensor<Cpu> at = Tensor<Cpu>::empty({in_, r_}, DType::kF32);
-    const float* a = a_.value().template data<const float>();
+    const float* ap = a.data<const float>();
     float* t = at.data<float>();
     for (std::int64_t i = 0; i < r_; ++i)
-      for (std::int64_t j = 0; j < in_; ++j) t[j * r_ + i] = a[i * in_ + j];
-    ops::linear_forward(sb.view(), at.view(), TensorView<Cpu>(), w.value().view(), true);
+      for (std::int64_t j = 0; j < in_; ++j) t[j * r_ + i] = ap[i * in_ + j];
+    ops::linear_forward(sb.view(), at.view(), TensorView<Cpu>(), merged.view(), true);
+    upload(merged.view(), w.value().view());
+    w.refresh_copy();
     merged_ = true;
   }
 
@@ -159,7 +177,8 @@ class LoraAdapter {
     DAPT_CHECK(merged_, "LoraAdapter::unmerge: the adapter is not merged");
     DAPT_CHECK(base_copy_.defined(), "LoraAdapter::unmerge: merged without keep_base, the base weight is gone");
     check_base(w);
-    base_copy_.copy_to(w.value().view());
+    ops::copy(base_copy_.view(), w.value().view());
+    w.refresh_copy();
     base_copy_ = Tensor<Device>();
     merged_ = false;
   }

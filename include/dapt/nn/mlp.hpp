@@ -35,22 +35,22 @@ class Mlp {
   TensorView<Device> forward(const TensorView<Device>& x) {
     g_ = gate_.forward(x);
     u_ = up_.forward(x);
-    TensorView<Device> a = act_.view(g_.shape());
+    TensorView<Device> a = act_.view(g_.shape(), g_.dtype());
     ops::swiglu_forward(g_, u_, a);
     return down_.forward(a);
   }
 
   TensorView<Device> backward(const TensorView<Device>& dy) {
-    TensorView<Device> dx = dx_.view(down_out_shape(dy));
+    TensorView<Device> dx = dx_.view(down_out_shape(dy), dy.dtype());
     backward(dy, dx, false);
     return dx;
   }
 
   /// Writes (or adds) dx into a caller buffer shaped like the input.
   void backward(const TensorView<Device>& dy, const TensorView<Device>& dx, bool accumulate) {
-    TensorView<Device> da = da_.view(g_.shape());
+    TensorView<Device> da = da_.view(g_.shape(), g_.dtype());
     down_.backward(dy, da, false);
-    TensorView<Device> dg = dg_.view(g_.shape()), du = du_.view(g_.shape());
+    TensorView<Device> dg = dg_.view(g_.shape(), g_.dtype()), du = du_.view(g_.shape(), g_.dtype());
     ops::swiglu_backward(da, g_, u_, dg, du);
     gate_.backward(dg, dx, accumulate);
     up_.backward(du, dx, true);

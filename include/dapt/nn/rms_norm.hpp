@@ -31,30 +31,30 @@ class RmsNorm {
 
   TensorView<Device> forward(const TensorView<Device>& x) {
     x_ = x;
-    TensorView<Device> y = y_.view(x.shape());
-    ops::rms_norm_forward(x, TensorView<Device>(), TensorView<Device>(), weight_.value().view(), y,
+    TensorView<Device> y = y_.view(x.shape(), x.dtype());
+    ops::rms_norm_forward(x, TensorView<Device>(), TensorView<Device>(), weight_.compute().view(), y,
                           rstd_.view({x.numel() / dim_}), eps_);
     return y;
   }
 
   /// h = x + delta (returned through `h`, a buffer of this layer), y = rmsnorm(h).
   TensorView<Device> forward_residual(const TensorView<Device>& x, const TensorView<Device>& delta, TensorView<Device>& h) {
-    h = h_.view(x.shape());
+    h = h_.view(x.shape(), x.dtype());
     x_ = h;
-    TensorView<Device> y = y_.view(x.shape());
-    ops::rms_norm_forward(x, delta, h, weight_.value().view(), y, rstd_.view({x.numel() / dim_}), eps_);
+    TensorView<Device> y = y_.view(x.shape(), x.dtype());
+    ops::rms_norm_forward(x, delta, h, weight_.compute().view(), y, rstd_.view({x.numel() / dim_}), eps_);
     return y;
   }
 
   TensorView<Device> backward(const TensorView<Device>& dy) {
-    TensorView<Device> dx = dx_.view(x_.shape());
+    TensorView<Device> dx = dx_.view(x_.shape(), x_.dtype());
     backward(dy, dx, false);
     return dx;
   }
 
   /// Writes (or with `accumulate` adds) the input gradient into dx; adds the weight gradient.
   void backward(const TensorView<Device>& dy, const TensorView<Device>& dx, bool accumulate) {
-    ops::rms_norm_backward(dy, x_, weight_.value().view(), rstd_.view({x_.numel() / dim_}), dx,
+    ops::rms_norm_backward(dy, x_, weight_.compute().view(), rstd_.view({x_.numel() / dim_}), dx,
                            weight_.trainable() ? weight_.grad().view() : TensorView<Device>(), accumulate);
   }
 

@@ -65,11 +65,15 @@ double sum_squares(const TensorView<Device>& x) {
   return backend::OptimKernels<Device>::sum_squares(x.template data<const float>(), x.numel());
 }
 
-/// x *= s, in place (F32, contiguous).
+/// x *= s, in place (contiguous; F32, or BF16 on the GPU, where the product is rounded once).
 template <class Device>
 void scale(const TensorView<Device>& x, float s) {
-  detail::check_optim_operand(x, "scale input");
-  backend::OptimKernels<Device>::scale(x.template data<float>(), x.numel(), s);
+  detail::check_storage(x, "scale input");
+  DAPT_CHECK_AS(kShape, x.is_contiguous(), "scale input of shape ", x.shape().str(), " must be contiguous");
+  detail::with_storage_type<Device>(x.dtype(), "ops::scale", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    backend::OptimKernels<Device>::scale(x.template data<T>(), x.numel(), s);
+  });
 }
 
 /// One AdamW step over many parameters (see backend::AdamwTensor: fp32 masters, gradients and

@@ -367,6 +367,7 @@ class AdamW {
     a.grad = p.grad().template data<const float>();
     a.m = s.m.template data<float>();
     a.v = s.v.template data<float>();
+    if (p.copy().defined()) a.copy = p.copy().template data<bf16>();  // mixed precision: the update writes it
     a.n = p.value().numel();
     a.weight_decay = (p.decay || options_.decay_norms_and_biases) ? options_.weight_decay : 0.0;
     a.bias_correction1 = 1.0 - std::pow(options_.beta1, t);

@@ -47,10 +47,16 @@ Tensor<Cpu> to_i32(const Tensor<Cpu>& t) {
   return out;
 }
 
+/// The values of a device tensor, F32 or BF16 (widened).
 std::vector<float> to_host(const TensorView<Cuda>& d) {
   auto h = Tensor<Cpu>::empty(d.shape(), d.dtype());
   dapt::cuda::copy(d, h.view());
   dapt::cuda::current().synchronize();
+  if (d.dtype() == DType::kBF16) {
+    std::vector<float> out(static_cast<std::size_t>(h.numel()));
+    for (std::int64_t i = 0; i < h.numel(); ++i) out[static_cast<std::size_t>(i)] = h.data<const dapt::bf16>()[i].to_float();
+    return out;
+  }
   return {h.data<float>(), h.data<float>() + h.numel()};
 }
 std::vector<float> values(const Tensor<Cpu>& h) { return {h.data<const float>(), h.data<const float>() + h.numel()}; }
@@ -163,6 +169,57 @@ TEST_CASE("gpu llama: generate on the device picks the CPU's tokens", "[gpu][lla
     for (std::size_t i = 0; i < prompts.size(); ++i) CHECK(got[i].tokens == want[i].tokens);
   }
   REQUIRE_DAPT_ERROR(dapt::nn::generate(model, std::vector<std::int32_t>{1, -4}, opt), kOutOfRange, "token 1 is id -4");
+}
+
+
+TEST_CASE("gpu llama: bf16 mixed precision stays near the fp32 reference, and decodes", "[gpu][llama][bf16]") {
+  const fs::path dir = fs::path(DAPT_TEST_DATA_DIR) / "fixtures" / "llama_tiny";
+  const auto ref = dapt::io::SafetensorsFile::open(dir / "reference.safetensors");
+  auto host = dapt::io::load_llama(dir / "model");
+  const auto& cfg = host->config();
+  dapt::nn::Llama<Cuda> model(cfg);
+  dapt::nn::copy_parameters<Cpu, Cuda>(*host, model);
+  model.set_compute_dtype(DType::kBF16);
+  const Tensor<Cpu> ids = to_i32(ref.copy("input_ids"));
+  const Tensor<Cpu> labels = to_i32(ref.copy("labels"));
+  auto dids = Tensor<Cuda>::empty(ids.shape(), DType::kI32);
+  dapt::cuda::copy(ids.view(), dids.view());
+
+  // Every op rounds its output to bf16 (2^-9 relative), through two blocks and the head: the
+  // model-level error is a few times the per-op 1e-2 bound of the op tests.
+  const TensorView<Cuda> logits = model.forward(dids.view());
+  CHECK(logits.dtype() == DType::kBF16);
+  DAPT_GPU_REQUIRE_CLOSE(to_host(logits), values(ref.to_f32("logits")), 3e-2);
+  model.zero_grad();
+  const double loss = model.forward_backward(dids.view(), labels.view()).loss;
+  INFO("bf16 loss " << loss << " reference " << scalar(ref, "loss"));
+  CHECK(std::abs(loss - scalar(ref, "loss")) / std::abs(scalar(ref, "loss")) < 1e-2);
+  model.visit_parameters([&](const std::string& name, dapt::nn::Param<Cuda>& p) {
+    INFO("bf16 grad of " << name);
+    CHECK(p.grad().dtype() == DType::kF32);
+    DAPT_GPU_REQUIRE_CLOSE(to_host(p.grad().view()), values(ref.to_f32("grad." + name)), 1e-1);
+  });
+
+  // Decode with a bf16 KV cache: each step's logits stay near the fp32 CPU model's.
+  dapt::nn::KvCache<Cpu> hc(cfg, 1, 12);
+  dapt::nn::KvCache<Cuda> dc(cfg, 1, 12, model.compute_dtype());
+  const std::vector<std::int32_t> prompt = {5, 17, 42, 99, 120, 7};
+  std::vector<std::int32_t> feed = prompt;
+  for (int step = 0; step < 4; ++step) {
+    const auto n = static_cast<std::int64_t>(feed.size());
+    Tensor<Cpu> h = Tensor<Cpu>::empty({1, n}, DType::kI32);
+    std::copy(feed.begin(), feed.end(), h.data<std::int32_t>());
+    auto d = Tensor<Cuda>::empty({1, n}, DType::kI32);
+    dapt::upload(h.view(), d.view());
+    const auto want = values(Tensor<Cpu>::borrow(host->forward_cached(h.view(), hc, 0)).clone());
+    INFO("bf16 decode step " << step);
+    DAPT_GPU_REQUIRE_CLOSE(to_host(model.forward_cached(d.view(), dc, 0)), want, 3e-2);
+    feed = {static_cast<std::int32_t>(3 + step)};
+  }
+  dapt::nn::GenerationOptions opt;
+  opt.max_new_tokens = 6;
+  opt.ignore_config_eos = true;
+  CHECK(dapt::nn::generate(model, prompt, opt).tokens.size() == 6);
 }
 
 }  // namespace dapt_gpu_llama_gpu_test

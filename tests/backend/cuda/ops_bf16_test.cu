@@ -30,6 +30,7 @@
 #include "dapt/ops/loss.hpp"
 #include "dapt/ops/matmul.hpp"
 #include "dapt/ops/norm.hpp"
+#include "dapt/ops/optim.hpp"
 #include "dapt/ops/pooling.hpp"
 #include "dapt/ops/rope.hpp"
 #include "dapt_catch.hpp"
@@ -418,6 +419,33 @@ TEST_CASE("gpu ops bf16: the residual stream's add and copy in bf16", "[gpu][ops
   REQUIRE_DAPT_ERROR(dapt::ops::add<Cuda>(da.view(), db.view(), out_f32.view()), kDtype,
                      "ops::add: out is F32 but a is BF16");
   REQUIRE_DAPT_ERROR(dapt::ops::copy<Cuda>(da.view(), out_f32.view()), kDtype, "ops::copy: dst is F32 but src is BF16");
+}
+
+TEST_CASE("gpu ops bf16: convert between fp32 and bf16, and scale in bf16", "[gpu][ops]") {
+  using namespace dapt_gpu_test;
+  auto g = rng(209);
+  const std::int64_t n = kT * kD + 3;
+  auto v = uniform(g, n, -3.0f, 3.0f);
+  v[0] = 1.0f + 1.0f / 256.0f;  // halfway between two bf16 values: rounds to even (1.0)
+  v[1] = 0.0f;
+  const auto f = device({n}, v, DType::kF32);
+  auto b = poisoned({n}), back = poisoned({n}, DType::kF32);
+  dapt::ops::convert<Cuda>(f.view(), b.view());
+  dapt::ops::convert<Cuda>(b.view(), back.view());
+  // The device rounding equals the host's dapt::bf16 (nearest even), and widening is exact.
+  DAPT_GPU_REQUIRE_CLOSE(to_host(b), bf(v), 0.0);
+  DAPT_GPU_REQUIRE_CLOSE(to_host(back), bf(v), 0.0);
+  CHECK(to_host(b)[0] == 1.0f);
+  auto same = poisoned({n}, DType::kF32);
+  dapt::ops::convert<Cuda>(f.view(), same.view());
+  DAPT_GPU_REQUIRE_CLOSE(to_host(same), v, 0.0);
+
+  // x *= s in fp32, rounded once to bf16.
+  dapt::ops::scale<Cuda>(b.view(), 0.375f);
+  std::vector<float> want = bf(v);
+  for (auto& x : want) x *= 0.375f;
+  DAPT_GPU_REQUIRE_CLOSE(to_host(b), bf(want), 0.0);
+  REQUIRE_DAPT_ERROR(dapt::ops::convert<Cuda>(f.view(), poisoned({n + 1}).view()), kShape, "equal size");
 }
 
 }  // namespace dapt_gpu_ops_bf16_test

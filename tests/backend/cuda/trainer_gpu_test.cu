@@ -4,7 +4,10 @@
 /// clipping) beside the same model on the CPU, fed the same batches; the loss curves and gradient
 /// norms agree step by step and the weights at the end agree. A checkpoint written by the GPU
 /// trainer resumes in a CPU trainer with the very same weights and optimizer state. A NaN step is
-/// skipped by the device and taken back by the host.
+/// skipped by the device and taken back by the host. In bf16 mixed precision the loss curve stays
+/// within the bf16 tolerance of the CPU's fp32 one, and the optimizer keeps every bf16 copy equal
+/// to bf16(master).
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -177,6 +180,50 @@ TEST_CASE("gpu trainer: 20 steps on the GPU follow the CPU's loss curve, and the
     CHECK(rel(g.loss, c.loss) < 1e-3);
   }
   fs::remove_all(dir);
+}
+
+TEST_CASE("gpu trainer: 20 steps in bf16 mixed precision follow the CPU's fp32 loss curve", "[gpu][train][bf16]") {
+  auto host = dapt::io::load_llama(fixture_model());
+  dapt::nn::Llama<Cuda> dev(host->config());
+  dapt::nn::copy_parameters<Cpu, Cuda>(*host, dev);
+  dev.set_compute_dtype(DType::kBF16);
+  REQUIRE(dev.compute_dtype() == DType::kBF16);
+  SyntheticData dc{host->config().vocab_size}, dg{host->config().vocab_size};
+  dapt::train::Trainer<dapt::train::Full, Cpu> tc(*host, dc, options());
+  dapt::train::Trainer<dapt::train::Full, Cuda> tg(dev, dg, options());
+  double first = 0, last = 0, worst = 0;
+  for (int s = 0; s < 20; ++s) {
+    const auto c = tc.train_step();
+    const auto g = tg.train_step();
+    INFO("step " << s + 1 << ": loss cpu " << c.loss << " gpu bf16 " << g.loss);
+    REQUIRE_FALSE(g.skipped);
+    // bf16 activations and weight copies (8 bits of mantissa) against fp32: the issue's bf16
+    // tolerance, 1e-2, on every step's loss.
+    CHECK(rel(g.loss, c.loss) < 1e-2);
+    worst = std::max(worst, rel(g.loss, c.loss));
+    if (s == 0) first = g.loss;
+    last = g.loss;
+  }
+  WARN("largest relative loss difference over 20 bf16 steps: " << worst);
+  CHECK(last < first - 0.3);
+  // The masters stay fp32 and near the CPU's; every bf16 copy is exactly bf16(master), written by
+  // the multi-tensor AdamW.
+  DAPT_GPU_REQUIRE_CLOSE(weights(dev), weights(*host), 5e-2);
+  int copies = 0;
+  dev.visit_parameters([&](const std::string& name, dapt::nn::Param<Cuda>& p) {
+    INFO("parameter " << name);
+    REQUIRE(p.copy().defined());
+    const Tensor<Cpu> master = dapt::to_host(p.value().view()), copy = dapt::to_host(p.copy().view());
+    std::int64_t wrong = 0;
+    for (std::int64_t i = 0; i < master.numel(); ++i)
+      wrong += dapt::bf16(master.data<const float>()[i]).bits != copy.data<const dapt::bf16>()[i].bits;
+    CHECK(wrong == 0);
+    ++copies;
+  });
+  CHECK(copies > 0);
+  // Back to fp32: the copies are dropped and the model computes on the masters.
+  dev.set_compute_dtype(DType::kF32);
+  dev.visit_parameters([](const std::string&, dapt::nn::Param<Cuda>& p) { CHECK_FALSE(p.copy().defined()); });
 }
 
 TEST_CASE("gpu trainer: a NaN step is skipped on the device and taken back on the host", "[gpu][train]") {

@@ -1,5 +1,6 @@
 /// @file elementwise.hpp
-/// @brief CPU element-wise arithmetic of the decoder's residual stream: out = a + b, and a copy.
+/// @brief CPU element-wise arithmetic of the decoder's residual stream: out = a + b, and a copy
+/// (which is also the conversion between storage types: the CPU stores F32 only).
 /// Chunks of 8192 elements per parallel task, so a single activation spreads over every core.
 #pragma once
 
@@ -27,6 +28,8 @@ struct ElementwiseKernels<Cpu> {
   static void copy(const float* src, float* dst, std::int64_t n) {
     if (n > 0) std::memcpy(dst, src, static_cast<std::size_t>(n) * sizeof(float));
   }
+  /// The conversion between storage types: F32 is the CPU's only one, so a copy.
+  static void convert(const float* src, float* dst, std::int64_t n) { copy(src, dst, n); }
 };
 
 }  // namespace dapt::backend

@@ -214,16 +214,17 @@ __global__ void clip_scale_kernel(const double* __restrict__ sum_sq, double max_
   *scale = __double2float_rn(coef < 1.0 ? coef : 1.0);
 }
 
-/// x[i] *= s, with s from `device_s` when given (then a non-finite s leaves x untouched).
-template <int kThreads>
-__global__ void __launch_bounds__(kThreads) scale_kernel(float* __restrict__ x, std::int64_t n, float s, const float* __restrict__ device_s) {
+/// x[i] *= s (in fp32, rounded to T), with s from `device_s` when given (then a non-finite s
+/// leaves x untouched).
+template <int kThreads, class T>
+__global__ void __launch_bounds__(kThreads) scale_kernel(T* __restrict__ x, std::int64_t n, float s, const float* __restrict__ device_s) {
   if (device_s != nullptr) {
     s = *device_s;
     if (!isfinite(s)) return;
   }
   const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
   for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
-    x[i] = __fmul_rn(x[i], s);
+    x[i] = from_f32<T>(__fmul_rn(to_f32(x[i]), s));
 }
 
 /// Blocks of `n` elements at `chunk` elements per block (0 for an empty tensor).
@@ -328,11 +329,13 @@ inline cudaError_t clip_scale(const double* device_sum_sq, double max_norm, floa
 
 /// x[i] *= s over `n` elements; with `device_s` not null the factor is *device_s instead, and a
 /// non-finite one leaves x untouched (as clip_grad_norm leaves gradients alone for a NaN norm).
-inline cudaError_t scale(float* x, std::int64_t n, float s, const float* device_s, cudaStream_t stream) {
+/// T is float (gradients) or bf16 (an activation, e.g. a LoRA adapter's scaled product).
+template <class T>
+cudaError_t scale(T* x, std::int64_t n, float s, const float* device_s, cudaStream_t stream) {
   if (n <= 0) return cudaSuccess;
   constexpr int kThreads = 256;
   const unsigned blocks = std::min<unsigned>(detail::grid_for(n, kThreads * 8), 65535u * 16u);
-  detail::scale_kernel<kThreads><<<blocks, kThreads, 0, stream>>>(x, n, s, device_s);
+  detail::scale_kernel<kThreads, T><<<blocks, kThreads, 0, stream>>>(x, n, s, device_s);
   return cudaPeekAtLastError();
 }
 
@@ -396,8 +399,10 @@ struct OptimKernels<Cuda> {
     grad_norm_squared_multi(std::span<const cuda::GradTensor>(&t, 1), device_out);
   }
 
-  /// The CPU signature: x *= s in place.
-  static void scale(float* x, std::int64_t n, float s) {  // x: (n,)
+  /// The CPU signature: x *= s in place; T is float or bf16 (storage).
+  template <class T>
+  static void scale(T* x, std::int64_t n, float s) {  // x: (n,)
+    static_assert(cuda::detail::kStorageType<T>);
     DAPT_CHECK(n >= 0, "OptimKernels<Cuda>::scale: negative size ", n);
     DAPT_CUDA_CHECK(cuda::scale(x, n, s, nullptr, cuda::current_stream()));
   }
