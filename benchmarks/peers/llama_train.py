@@ -4,7 +4,7 @@
 the C++ side uses, timed step by step.
 
   llama_train.py --model DIR [--input FILE] [--batch B --seq T] --threads N --steps S --warmup W
-                 [--attn sdpa,eager] [--lr 1e-4]
+                 [--attn sdpa,eager] [--lr 1e-4] [--device cpu|cuda] [--dtype float32|bf16]
 
 --model is a Hugging Face checkpoint folder (config.json + model.safetensors); it is loaded with
 `LlamaForCausalLM.from_pretrained(DIR, dtype=torch.float32, attn_implementation=...)`, so the peer
@@ -32,6 +32,12 @@ rate > 0, so this changes no arithmetic). The first W steps are untimed warm-up 
 oneDNN kernel selection), the next S are timed one by one with time.perf_counter(); the loss of
 every step is kept, so `loss_first` is the loss of the untouched checkpoint (step 0, a warm-up step
 when W > 0) and the C++ side can compare its losses step by step.
+
+--device cuda runs the same loop on the first GPU (model and ids moved there; `loss.item()` ends
+each timed step, so the step's kernels are done when the clock stops). --dtype bf16 (GPU only)
+runs the forward under torch.autocast(dtype=torch.bfloat16), the usual mixed precision of a
+PyTorch training script: fp32 master weights and optimizer state, bf16 matmuls. The JSON then
+also holds "device" (the GPU's name) and "dtype".
 
 Each attention implementation in --attn (default "sdpa,eager") is measured on a freshly loaded
 model, so both start from the same weights; the top-level figures are those of the faster one
@@ -88,6 +94,7 @@ def train(args, attn, ids, lib):
     model, info = LlamaForCausalLM.from_pretrained(args.model, dtype=torch.float32, attn_implementation=attn,
                                                    output_loading_info=True)
     check_loading(args.model, info)
+    model.to(args.device)
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.95), eps=1e-8,
                                   weight_decay=0.01)
@@ -96,7 +103,11 @@ def train(args, attn, ids, lib):
     for step in range(args.warmup + args.steps):
         t0 = time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
-        loss = model(input_ids=ids, labels=ids).loss
+        if args.dtype == "bf16":
+            with torch.autocast(device_type="cuda", dtype=torch.bfloat16):
+                loss = model(input_ids=ids, labels=ids).loss
+        else:
+            loss = model(input_ids=ids, labels=ids).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -125,9 +136,13 @@ def main():
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--attn", default="sdpa,eager", help="comma-separated attn_implementation values")
     parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--dtype", default="float32", choices=["float32", "bf16"])
     args = parser.parse_args()
     if args.steps < 1 or args.warmup < 0:
         parser.error("--steps must be >= 1 and --warmup >= 0")
+    if args.dtype == "bf16" and args.device != "cuda":
+        parser.error("--dtype bf16 needs --device cuda")
 
     # Before torch is imported: MKL and OpenMP size their pools from these.
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
@@ -157,7 +172,9 @@ def main():
         source = "splitmix64"
     if ids.min() < 0 or ids.max() >= config.vocab_size:
         raise SystemExit(f"token ids out of range [0, {config.vocab_size})")
-    ids_t = torch.from_numpy(np.ascontiguousarray(ids))
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: torch sees no CUDA device")
+    ids_t = torch.from_numpy(np.ascontiguousarray(ids)).to(args.device)
 
     by_attn = {}
     params = 0
@@ -173,6 +190,8 @@ def main():
         "transformers": transformers.__version__,
         "python": platform.python_version(),
         "threads": args.threads,
+        "device": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu",
+        "dtype": args.dtype,
         "batch": int(ids.shape[0]),
         "seq": int(ids.shape[1]),
         "steps": args.steps,

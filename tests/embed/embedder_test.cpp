@@ -137,6 +137,13 @@ TEST_CASE("pooling: forward against a double reference, backward against central
                      kInvalidArgument, "row 0 of the mask has no real token");
 }
 
+TEST_CASE("embedder: the CPU computes in fp32 only, bf16 mixed precision is refused", "[embed]") {
+  auto e = make_embedder();
+  REQUIRE_DAPT_ERROR(e->set_compute_dtype(DType::kBF16), kDtype, "BF16 compute needs the CUDA backend");
+  CHECK(e->compute_dtype() == DType::kF32);
+  e->set_compute_dtype(DType::kF32);
+}
+
 TEST_CASE("embedder: bidirectional attention sees later tokens; padding on either side changes nothing", "[embed]") {
   auto e = make_embedder();
   const std::vector<std::int32_t> a = {1, 50, 60, 70, 80};

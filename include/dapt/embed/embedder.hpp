@@ -42,6 +42,7 @@
 #include "dapt/nn/layer.hpp"
 #include "dapt/nn/llama_trunk.hpp"
 #include "dapt/nn/lora.hpp"
+#include "dapt/ops/elementwise.hpp"
 #include "dapt/ops/pooling.hpp"
 #include "dapt/retrieval/search.hpp"
 #include "dapt/tokenizer/tokenizer.hpp"
@@ -96,9 +97,19 @@ class Embedder {
 
   /// Every parameter under its name in a saved `LlamaModel` ("layers.0.self_attn.q_proj.weight").
   void visit_parameters(const nn::ParamVisitor<Device>& fn) { trunk_.visit_parameters(fn, ""); }
+  /// Mixed precision on the GPU (see nn::Llama::set_compute_dtype): BF16 runs the trunk and the
+  /// pooling in bf16 on fp32 masters; the embeddings `forward` returns, and the gradient
+  /// `backward` takes, stay F32. BF16 on the CPU throws kDtype.
+  void set_compute_dtype(DType dtype) {
+    visit_parameters([dtype](const std::string&, nn::Param<Device>& p) { p.set_compute_dtype(dtype); });
+  }
+  DType compute_dtype() { return trunk_.embed_tokens().weight().compute_dtype(); }
+
   void visit_buffers(const nn::BufferVisitor<Device>& fn) {
     trunk_.visit_buffers(fn);
     fn(emb_);
+    fn(wide_);
+    fn(narrow_);
     fn(norms_);
     fn(dh_);
     if constexpr (std::is_same_v<Device, Cpu>) fn(seg_);
@@ -130,17 +141,26 @@ class Embedder {
     }
     mask_ = mask;
     h_ = trunk_.forward(ids, seg);
-    emb_view_ = emb_.view({n, dim()});
+    emb_view_ = emb_.view({n, dim()}, h_.dtype());
     ops::pool_forward(h_, mask, emb_view_, norms_.view({n}), config_.pooling, config_.normalize);
-    return emb_view_;
+    if (h_.dtype() == DType::kF32) return emb_view_;
+    // bf16 pooling: the caller gets F32 embeddings.
+    const TensorView<Device> wide = wide_.view({n, dim()});
+    ops::convert(emb_view_, wide);
+    return wide;
   }
 
   /// d_embeddings (N, C), the gradient of forward's output -> parameter gradients (added).
   void backward(const TensorView<Device>& demb) {
     DAPT_CHECK_AS(kShape, demb.shape() == emb_view_.shape(), "Embedder::backward: gradient of shape ",
                   demb.shape().str(), " for embeddings of shape ", emb_view_.shape().str());
-    TensorView<Device> dh = dh_.view(h_.shape());
-    ops::pool_backward(demb, emb_view_, norms_.view({emb_view_.dim(0)}), mask_, dh, config_.pooling,
+    TensorView<Device> dh = dh_.view(h_.shape(), h_.dtype());
+    TensorView<Device> d = demb;
+    if (h_.dtype() != DType::kF32 && demb.dtype() == DType::kF32) {
+      d = narrow_.view(demb.shape(), h_.dtype());
+      ops::convert(demb, d);
+    }
+    ops::pool_backward(d, emb_view_, norms_.view({emb_view_.dim(0)}), mask_, dh, config_.pooling,
                        config_.normalize);
     trunk_.backward(dh);
   }
@@ -222,6 +242,7 @@ class Embedder {
   TensorView<Device> h_, emb_view_;
   TensorView<Cpu> mask_;
   nn::Buffer<Device> emb_, norms_, dh_;
+  nn::Buffer<Device> wide_, narrow_;  // bf16 mode: the F32 embeddings returned; the gradient in bf16
   nn::Buffer<Cpu> seg_, ids_buf_, mask_buf_;
 };
 

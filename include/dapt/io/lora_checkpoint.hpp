@@ -16,6 +16,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "dapt/core/error.hpp"
@@ -166,15 +167,22 @@ inline json::object lora_config_json(const nn::LoraConfig& cfg) {
 
 /// Writes `dir/adapter_config.json` and `dir/adapter_model.safetensors` (f32) for the model's
 /// adapters and `cfg.modules_to_save` parameters; each file atomically. kInvalidArgument when the
-/// model has no adapter.
-template <class Model>
+/// model has no adapter. A device model's tensors are written from host copies.
+template <class Model, class Device = nn::model_device_t<Model>>
 void save_lora(Model& model, const std::filesystem::path& dir, const nn::LoraConfig& cfg) {
   std::vector<NamedTensor> tensors;
+  std::vector<Tensor<Cpu>> host;  // the host copies of a device model's tensors
   std::int64_t adapters = 0;
-  const nn::ParamVisitor<Cpu> visit = [&](const std::string& name, nn::Param<Cpu>& p) {
+  const nn::ParamVisitor<Device> visit = [&](const std::string& name, nn::Param<Device>& p) {
     const bool lora = nn::is_lora_parameter(name);
     adapters += lora;
-    if (lora || nn::lora_saves_module(cfg, name)) tensors.push_back({std::string(kPeftKeyPrefix) + name, p.value().view()});
+    if (!lora && !nn::lora_saves_module(cfg, name)) return;
+    if constexpr (std::is_same_v<Device, Cpu>) {
+      tensors.push_back({std::string(kPeftKeyPrefix) + name, p.value().view()});
+    } else {
+      host.push_back(to_host(p.value().view()));
+      tensors.push_back({std::string(kPeftKeyPrefix) + name, host.back().view()});
+    }
   };
   model.visit_parameters(visit);
   DAPT_CHECK(adapters > 0, "save_lora: the model has no LoRA adapter (apply_lora or load_lora first)");
@@ -189,12 +197,13 @@ void save_lora(Model& model, const std::filesystem::path& dir, const nn::LoraCon
 /// parameters. Strict both ways: kFormat naming the key when the file holds a tensor the model
 /// has no place for, or lacks one it needs; kShape naming both shapes on a mismatch. Tensors are
 /// converted to f32 (bf16/f16 adapters load). Everything is checked before anything is copied.
-template <class Model>
+/// A device model receives copies (and remakes its bf16 copies in mixed precision).
+template <class Model, class Device = nn::model_device_t<Model>>
 void load_lora_weights(Model& model, const std::filesystem::path& dir, const nn::LoraConfig& cfg) {
   const auto file = SafetensorsFile::open(dir / kAdapterWeightsFile);
-  std::vector<std::pair<std::string, nn::Param<Cpu>*>> targets;
+  std::vector<std::pair<std::string, nn::Param<Device>*>> targets;
   std::set<std::string> wanted;
-  const nn::ParamVisitor<Cpu> visit = [&](const std::string& name, nn::Param<Cpu>& p) {
+  const nn::ParamVisitor<Device> visit = [&](const std::string& name, nn::Param<Device>& p) {
     if (!nn::is_lora_parameter(name) && !nn::lora_saves_module(cfg, name)) return;
     const std::string key = std::string(kPeftKeyPrefix) + name;
     DAPT_CHECK_AS(kFormat, file.contains(key), file.source(), ": tensor \"", key, "\" is missing");
@@ -211,27 +220,30 @@ void load_lora_weights(Model& model, const std::filesystem::path& dir, const nn:
   for (const auto& name : file.names())
     DAPT_CHECK_AS(kFormat, wanted.count(name), file.source(), ": tensor \"", name,
                   "\" matches no adapter or modules_to_save parameter of the model (different target_modules?)");
-  for (auto& [key, p] : targets) file.to_f32(key).copy_to(p->value().view());
+  for (auto& [key, p] : targets) {
+    upload(file.to_f32(key).view(), p->value().view());
+    p->refresh_copy();
+  }
 }
 
 /// Loads a peft adapter folder onto `model`: parses the config, attaches adapters with it
 /// (apply_lora: the base is frozen), then reads the weights. Returns the config. A failure after
 /// the adapters were attached removes them again, so the model is left as it was.
-template <class Model>
+template <class Model, class Device = nn::model_device_t<Model>>
 nn::LoraConfig load_lora(Model& model, const std::filesystem::path& dir) {
   const nn::LoraConfig cfg = load_lora_config(dir);
   DAPT_CHECK(nn::count_lora_adapters(model) == 0,
              "load_lora: the model already has LoRA adapters (remove_lora or merge_and_unload first)");
   std::vector<bool> trainable;  // apply_lora freezes the base: restore it on failure
-  const nn::ParamVisitor<Cpu> record = [&](const std::string&, nn::Param<Cpu>& p) { trainable.push_back(p.trainable()); };
+  const nn::ParamVisitor<Device> record = [&](const std::string&, nn::Param<Device>& p) { trainable.push_back(p.trainable()); };
   model.visit_parameters(record);
-  nn::apply_lora(model, cfg);
+  nn::apply_lora<Model, Device>(model, cfg);
   try {
-    load_lora_weights(model, dir, cfg);
+    load_lora_weights<Model, Device>(model, dir, cfg);
   } catch (...) {
-    nn::remove_lora(model);
+    nn::remove_lora<Model, Device>(model);
     std::size_t i = 0;
-    const nn::ParamVisitor<Cpu> restore = [&](const std::string&, nn::Param<Cpu>& p) { p.set_trainable(trainable[i++]); };
+    const nn::ParamVisitor<Device> restore = [&](const std::string&, nn::Param<Device>& p) { p.set_trainable(trainable[i++]); };
     model.visit_parameters(restore);
     throw;
   }

@@ -113,6 +113,21 @@ class Param {
   bool trainable_ = true;
 };
 
+/// The device of a model type: `Device` for a template on one device type (`nn::Llama<Cuda>`,
+/// `embed::Embedder<Cpu>`), else Cpu (a user's own host model). The generic model functions
+/// (LoRA, its checkpoints) default their `Device` to it.
+template <class Model>
+struct model_device {
+  using type = Cpu;
+};
+template <template <class> class M, class D>
+  requires requires { D::kName; }  // a device type (Cpu, Cuda), not any one-parameter template
+struct model_device<M<D>> {
+  using type = D;
+};
+template <class Model>
+using model_device_t = typename model_device<Model>::type;
+
 /// The visitor of `visit_parameters`: (Hugging Face name, parameter).
 template <class Device>
 using ParamVisitor = std::function<void(const std::string&, Param<Device>&)>;

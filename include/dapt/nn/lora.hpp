@@ -111,7 +111,7 @@ template <class Device>
 using LoraVisitor = std::function<void(const std::string&, Linear<Device>&, LoraAdapter<Device>&)>;
 
 /// Every attached adapter, in layer order.
-template <class Model, class Device = Cpu>
+template <class Model, class Device = model_device_t<Model>>
 void visit_lora_adapters(Model& model, const LoraVisitor<Device>& fn) {
   const LinearVisitor<Device> visit = [&](const std::string& name, Linear<Device>& l) {
     if (l.lora()) fn(name, l, *l.lora());
@@ -194,7 +194,7 @@ inline bool lora_saves_module(const LoraConfig& cfg, std::string_view param_name
 
 /// Sets which parameters train under LoRA: the adapters and `cfg.modules_to_save`; every other
 /// parameter is frozen (its gradient buffer freed). Called by apply_lora and by the trainer.
-template <class Model, class Device = Cpu>
+template <class Model, class Device = model_device_t<Model>>
 void set_lora_trainable(Model& model, const LoraConfig& cfg) {
   const ParamVisitor<Device> visit = [&](const std::string& name, Param<Device>& p) {
     p.set_trainable(is_lora_parameter(name) || lora_saves_module(cfg, name));
@@ -207,7 +207,7 @@ void set_lora_trainable(Model& model, const LoraConfig& cfg) {
 /// adapted layers. kInvalidArgument when nothing matches, when a layer already has an adapter,
 /// when a modules_to_save entry names no parameter, or when the configuration targets a
 /// `Llama`'s `lm_head`.
-template <class Model, class Device = Cpu>
+template <class Model, class Device = model_device_t<Model>>
 std::int64_t apply_lora(Model& model, const LoraConfig& cfg) {
   cfg.validate();
   if (!cfg.target_regex)
@@ -248,7 +248,7 @@ std::int64_t apply_lora(Model& model, const LoraConfig& cfg) {
 }
 
 /// Number of layers with an adapter.
-template <class Model, class Device = Cpu>
+template <class Model, class Device = model_device_t<Model>>
 std::int64_t count_lora_adapters(Model& model) {
   std::int64_t n = 0;
   visit_lora_adapters<Model, Device>(model, [&](const std::string&, Linear<Device>&, LoraAdapter<Device>&) { ++n; });
@@ -256,7 +256,7 @@ std::int64_t count_lora_adapters(Model& model) {
 }
 
 /// Turns adapter dropout on or off (Trainer does this around training and evaluation).
-template <class Model, class Device = Cpu>
+template <class Model, class Device = model_device_t<Model>>
 void set_lora_training(Model& model, bool on) {
   visit_lora_adapters<Model, Device>(model, [&](const std::string&, Linear<Device>&, LoraAdapter<Device>& a) {
     a.set_training(on);
@@ -266,7 +266,7 @@ void set_lora_training(Model& model, bool on) {
 /// Adds every unmerged adapter's update into its layer's weight, so the model runs at base speed
 /// with the adapted function. With `keep_base` (the default), `unmerge_lora` restores the base
 /// weights bit for bit; that costs one copy of each adapted weight.
-template <class Model, class Device = Cpu>
+template <class Model, class Device = model_device_t<Model>>
 void merge_lora(Model& model, bool keep_base = true) {
   visit_lora_adapters<Model, Device>(model, [&](const std::string&, Linear<Device>& l, LoraAdapter<Device>& a) {
     if (!a.merged()) a.merge(l.weight(), keep_base);
@@ -274,7 +274,7 @@ void merge_lora(Model& model, bool keep_base = true) {
 }
 
 /// Restores the base weights of every merged adapter (merged with keep_base).
-template <class Model, class Device = Cpu>
+template <class Model, class Device = model_device_t<Model>>
 void unmerge_lora(Model& model) {
   visit_lora_adapters<Model, Device>(model, [&](const std::string&, Linear<Device>& l, LoraAdapter<Device>& a) {
     if (a.merged()) a.unmerge(l.weight());
@@ -283,7 +283,7 @@ void unmerge_lora(Model& model) {
 
 /// Merges every adapter into its weight and removes the adapters: the model is a plain model
 /// again (saveable with io::save_llama). Base parameters stay frozen; unfreeze to train in full.
-template <class Model, class Device = Cpu>
+template <class Model, class Device = model_device_t<Model>>
 void merge_and_unload(Model& model) {
   const LinearVisitor<Device> visit = [&](const std::string&, Linear<Device>& l) {
     if (!l.lora()) return;
@@ -294,7 +294,7 @@ void merge_and_unload(Model& model) {
 }
 
 /// Removes every adapter without merging (the model computes the base function again).
-template <class Model, class Device = Cpu>
+template <class Model, class Device = model_device_t<Model>>
 void remove_lora(Model& model) {
   const LinearVisitor<Device> visit = [&](const std::string&, Linear<Device>& l) {
     if (l.lora() && l.lora()->merged()) l.lora()->unmerge(l.weight());

@@ -340,8 +340,9 @@ struct Lora {
   void prepare(Model& model) const {
     if (nn::count_lora_adapters(model) == 0) nn::apply_lora(model, config);
     else nn::set_lora_trainable(model, config);
+    using D = nn::model_device_t<Model>;
     bool merged = false;
-    nn::visit_lora_adapters<Model, Cpu>(model, [&](const std::string&, nn::Linear<Cpu>&, nn::LoraAdapter<Cpu>& a) {
+    nn::visit_lora_adapters<Model, D>(model, [&](const std::string&, nn::Linear<D>&, nn::LoraAdapter<D>& a) {
       merged = merged || a.merged();
     });
     DAPT_CHECK(!merged, "Trainer<Lora>: the model's adapters are merged; unmerge them (nn::unmerge_lora) to train");
@@ -355,9 +356,10 @@ struct Lora {
 
   template <class Model>
   void save_model(Model& model, const std::filesystem::path& dir) const {
+    using D = nn::model_device_t<Model>;
     io::save_lora(model, dir, config);
     boost::json::array gens;
-    nn::visit_lora_adapters<Model, Cpu>(model, [&](const std::string& name, nn::Linear<Cpu>&, nn::LoraAdapter<Cpu>& a) {
+    nn::visit_lora_adapters<Model, D>(model, [&](const std::string& name, nn::Linear<D>&, nn::LoraAdapter<D>& a) {
       gens.push_back(boost::json::object{{"module", name}, {"generation", a.generation()}});
     });
     io::detail::write_file_atomic(dir / kStateFile,
@@ -381,11 +383,12 @@ struct Lora {
       DAPT_CHECK_AS(kFormat, m && m->is_string(), src, ": an adapter entry has no \"module\" string");
       gens[std::string(m->get_string())] = detail::json_u64(o, "generation", src);
     }
-    nn::visit_lora_adapters<Model, Cpu>(model, [&](const std::string& name, nn::Linear<Cpu>&, nn::LoraAdapter<Cpu>&) {
+    using D = nn::model_device_t<Model>;
+    nn::visit_lora_adapters<Model, D>(model, [&](const std::string& name, nn::Linear<D>&, nn::LoraAdapter<D>&) {
       DAPT_CHECK_AS(kFormat, gens.count(name), src, ": no entry for adapter ", name);
     });
     io::load_lora_weights(model, dir, config);
-    nn::visit_lora_adapters<Model, Cpu>(model, [&](const std::string& name, nn::Linear<Cpu>&, nn::LoraAdapter<Cpu>& a) {
+    nn::visit_lora_adapters<Model, D>(model, [&](const std::string& name, nn::Linear<D>&, nn::LoraAdapter<D>& a) {
       a.set_generation(gens.at(name));
     });
   }
@@ -408,7 +411,7 @@ struct Lora {
 /// checkpoints happen on their cadence. A window without any scored token gives loss 0 and zero
 /// gradients (the update is then weight decay only).
 ///
-/// On a GPU (Device = Cuda, Model = nn::Llama<Cuda>, method Full) the data still fills host
+/// On a GPU (Device = Cuda, Model = nn::Llama<Cuda>, method Full or Lora) the data still fills host
 /// batches; each micro-batch's ids are copied to the device, the loss is summed, the gradient
 /// norm and the clipping factor are computed and the update is applied on the device, and the
 /// step ends with one wait, to read the loss and the norm (three doubles). A step whose loss or
@@ -418,8 +421,6 @@ template <class Method, class Device, class Model = nn::Llama<Device>>
 class Trainer {
   static_assert(std::is_same_v<Device, Cpu> || detail::is_device_llama_v<Model>,
                 "Trainer: on a GPU the model must be nn::Llama<Device>");
-  static_assert(std::is_same_v<Device, Cpu> || !std::is_same_v<Method, Lora>,
-                "Trainer<Lora>: LoRA training on the GPU is not implemented yet");
   static_assert(ParameterModel<Model, Device>, "Trainer: the model needs visit_parameters(const ParamVisitor<Device>&)");
 
  public:

@@ -6,6 +6,7 @@
 /// prefill and decode and `nn::generate` on the device are compared with the CPU model.
 #include <cmath>
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include "dapt/backend/cuda/activation.cuh"
@@ -61,6 +62,23 @@ std::vector<float> to_host(const TensorView<Cuda>& d) {
 }
 std::vector<float> values(const Tensor<Cpu>& h) { return {h.data<const float>(), h.data<const float>() + h.numel()}; }
 
+/// The tiny fixture on both devices: its Hugging Face reference, the model loaded on the host and
+/// copied to the device, and the reference batch (ids and labels on the host, ids on the device).
+struct Fixture {
+  fs::path dir = fs::path(DAPT_TEST_DATA_DIR) / "fixtures" / "llama_tiny";
+  dapt::io::SafetensorsFile ref = dapt::io::SafetensorsFile::open(dir / "reference.safetensors");
+  std::unique_ptr<dapt::nn::Llama<Cpu>> host = dapt::io::load_llama(dir / "model");
+  const dapt::io::LlamaConfig& cfg = host->config();
+  dapt::nn::Llama<Cuda> model{cfg};
+  Tensor<Cpu> ids = to_i32(ref.copy("input_ids")), labels = to_i32(ref.copy("labels"));
+  Tensor<Cuda> dids = Tensor<Cuda>::empty(ids.shape(), DType::kI32);
+
+  Fixture() {
+    dapt::nn::copy_parameters<Cpu, Cuda>(*host, model);
+    dapt::upload(ids.view(), dids.view());
+  }
+};
+
 double scalar(const dapt::io::SafetensorsFile& ref, const std::string& name) {
   return static_cast<double>(ref.to_f32(name).data<const float>()[0]);
 }
@@ -68,19 +86,14 @@ double scalar(const dapt::io::SafetensorsFile& ref, const std::string& name) {
 }  // namespace
 
 TEST_CASE("gpu llama: fp32 parity with the Hugging Face reference of the tiny fixture", "[gpu][llama][parity]") {
-  const fs::path dir = fs::path(DAPT_TEST_DATA_DIR) / "fixtures" / "llama_tiny";
-  const auto ref = dapt::io::SafetensorsFile::open(dir / "reference.safetensors");
-  auto host = dapt::io::load_llama(dir / "model");
-  const auto& cfg = host->config();
-  dapt::nn::Llama<Cuda> model(cfg);
-  dapt::nn::copy_parameters<Cpu, Cuda>(*host, model);
+  Fixture f;
+  const auto& ref = f.ref;
+  auto& model = f.model;
+  const Tensor<Cpu>& ids = f.ids;
+  const Tensor<Cpu>& labels = f.labels;
+  const Tensor<Cuda>& dids = f.dids;
   int copied = 0;
   model.visit_parameters([&](const std::string&, dapt::nn::Param<Cuda>&) { ++copied; });
-
-  const Tensor<Cpu> ids = to_i32(ref.copy("input_ids"));
-  const Tensor<Cpu> labels = to_i32(ref.copy("labels"));
-  auto dids = Tensor<Cuda>::empty(ids.shape(), DType::kI32);
-  dapt::cuda::copy(ids.view(), dids.view());
 
   SECTION("logits") {
     const TensorView<Cuda> logits = model.forward(dids.view());
@@ -109,11 +122,10 @@ TEST_CASE("gpu llama: fp32 parity with the Hugging Face reference of the tiny fi
 }
 
 TEST_CASE("gpu llama: KV-cache prefill and decode on the device follow the CPU", "[gpu][llama][decode]") {
-  const fs::path dir = fs::path(DAPT_TEST_DATA_DIR) / "fixtures" / "llama_tiny";
-  auto host = dapt::io::load_llama(dir / "model");
-  const auto& cfg = host->config();
-  dapt::nn::Llama<Cuda> model(cfg);
-  dapt::nn::copy_parameters<Cpu, Cuda>(*host, model);
+  Fixture f;
+  auto& host = f.host;
+  auto& model = f.model;
+  const auto& cfg = f.cfg;
   dapt::nn::KvCache<Cpu> hc(cfg, 2, 16);
   dapt::nn::KvCache<Cuda> dc(cfg, 2, 16);
   auto g = dapt_gpu_test::rng(71);
@@ -148,10 +160,9 @@ TEST_CASE("gpu llama: KV-cache prefill and decode on the device follow the CPU",
 }
 
 TEST_CASE("gpu llama: generate on the device picks the CPU's tokens", "[gpu][llama][generate]") {
-  const fs::path dir = fs::path(DAPT_TEST_DATA_DIR) / "fixtures" / "llama_tiny";
-  auto host = dapt::io::load_llama(dir / "model");
-  dapt::nn::Llama<Cuda> model(host->config());
-  dapt::nn::copy_parameters<Cpu, Cuda>(*host, model);
+  Fixture f;
+  auto& host = f.host;
+  auto& model = f.model;
   const std::vector<std::vector<std::int32_t>> prompts = {{5, 17, 42, 99, 120, 7}, {9, 8, 7}};
   dapt::nn::GenerationOptions opt;
   opt.max_new_tokens = 10;
@@ -171,19 +182,15 @@ TEST_CASE("gpu llama: generate on the device picks the CPU's tokens", "[gpu][lla
   REQUIRE_DAPT_ERROR(dapt::nn::generate(model, std::vector<std::int32_t>{1, -4}, opt), kOutOfRange, "token 1 is id -4");
 }
 
-
 TEST_CASE("gpu llama: bf16 mixed precision stays near the fp32 reference, and decodes", "[gpu][llama][bf16]") {
-  const fs::path dir = fs::path(DAPT_TEST_DATA_DIR) / "fixtures" / "llama_tiny";
-  const auto ref = dapt::io::SafetensorsFile::open(dir / "reference.safetensors");
-  auto host = dapt::io::load_llama(dir / "model");
-  const auto& cfg = host->config();
-  dapt::nn::Llama<Cuda> model(cfg);
-  dapt::nn::copy_parameters<Cpu, Cuda>(*host, model);
+  Fixture f;
+  const auto& ref = f.ref;
+  auto& host = f.host;
+  auto& model = f.model;
+  const auto& cfg = f.cfg;
+  const Tensor<Cpu>& labels = f.labels;
+  const Tensor<Cuda>& dids = f.dids;
   model.set_compute_dtype(DType::kBF16);
-  const Tensor<Cpu> ids = to_i32(ref.copy("input_ids"));
-  const Tensor<Cpu> labels = to_i32(ref.copy("labels"));
-  auto dids = Tensor<Cuda>::empty(ids.shape(), DType::kI32);
-  dapt::cuda::copy(ids.view(), dids.view());
 
   // Every op rounds its output to bf16 (2^-9 relative), through two blocks and the head: the
   // model-level error is a few times the per-op 1e-2 bound of the op tests.

@@ -6,7 +6,7 @@
 /// trainer resumes in a CPU trainer with the very same weights and optimizer state. A NaN step is
 /// skipped by the device and taken back by the host. In bf16 mixed precision the loss curve stays
 /// within the bf16 tolerance of the CPU's fp32 one, and the optimizer keeps every bf16 copy equal
-/// to bf16(master).
+/// to bf16(master). LoRA trains on the GPU as on the CPU, and its peft checkpoint resumes there.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -18,6 +18,7 @@
 
 #include "dapt/cuda.cuh"
 #include "dapt/io/llama_checkpoint.hpp"
+#include "dapt/nn/lora.hpp"
 #include "dapt/train/trainer.hpp"
 #include "dapt_catch.hpp"
 #include "gpu_test_util.cuh"
@@ -224,6 +225,55 @@ TEST_CASE("gpu trainer: 20 steps in bf16 mixed precision follow the CPU's fp32 l
   // Back to fp32: the copies are dropped and the model computes on the masters.
   dev.set_compute_dtype(DType::kF32);
   dev.visit_parameters([](const std::string&, dapt::nn::Param<Cuda>& p) { CHECK_FALSE(p.copy().defined()); });
+}
+
+TEST_CASE("gpu trainer: LoRA on the GPU follows the CPU, and its peft checkpoint resumes on the CPU", "[gpu][train][lora]") {
+  auto host = dapt::io::load_llama(fixture_model());
+  dapt::nn::Llama<Cuda> dev(host->config());
+  dapt::nn::copy_parameters<Cpu, Cuda>(*host, dev);
+  dapt::nn::LoraConfig lc;
+  lc.r = 4;
+  lc.alpha = 16.0;
+  lc.dropout = 0.05f;
+  lc.seed = 5;
+  lc.target_modules = {"q_proj", "v_proj", "down_proj"};
+  const dapt::train::Lora method{lc};
+  SyntheticData dc{host->config().vocab_size}, dg{host->config().vocab_size};
+  const fs::path dir = fresh_dir("lora");
+  auto o = options();
+  o.max_steps = 12;
+  o.schedule.total_steps = 12;
+  dapt::train::Trainer<dapt::train::Lora, Cpu> tc(*host, dc, o, method);
+  o.checkpoint_dir = dir;
+  dapt::train::Trainer<dapt::train::Lora, Cuda> tg(dev, dg, o, method);
+  double first = 0, last = 0;
+  for (int s = 0; s < 12; ++s) {
+    const auto c = tc.train_step();
+    const auto g = tg.train_step();
+    INFO("LoRA step " << s + 1 << ": loss cpu " << c.loss << " gpu " << g.loss);
+    REQUIRE_FALSE(g.skipped);
+    CHECK(rel(g.loss, c.loss) < 1e-3);
+    if (s == 0) first = g.loss;
+    last = g.loss;
+  }
+  CHECK(last < first);
+  // Only the adapters trained: the base weights on the device are the fixture's.
+  dev.visit_parameters([&](const std::string& name, dapt::nn::Param<Cuda>& p) {
+    if (dapt::nn::is_lora_parameter(name)) return;
+    INFO(name);
+    CHECK_FALSE(p.trainable());
+  });
+  DAPT_GPU_REQUIRE_CLOSE(weights(dev), weights(*host), 1e-3);
+
+  // The GPU trainer's peft checkpoint resumes a CPU LoRA trainer with the same adapters.
+  const fs::path ckpt = tg.save_checkpoint();
+  auto resumed = dapt::io::load_llama(fixture_model());
+  SyntheticData dr{host->config().vocab_size};
+  dapt::train::Trainer<dapt::train::Lora, Cpu> tr(*resumed, dr, options(), method);
+  tr.resume(ckpt);
+  CHECK(tr.step() == 12);
+  CHECK(weights(*resumed) == weights(dev));
+  fs::remove_all(dir);
 }
 
 TEST_CASE("gpu trainer: a NaN step is skipped on the device and taken back on the host", "[gpu][train]") {
