@@ -183,7 +183,8 @@ std::vector<GenerationOutput> generate(Llama<Device>& model, const std::vector<s
   Tensor<Device> dev_ids, dev_logits;
   Tensor<Cpu> host_logits;
   if constexpr (!std::is_same_v<Device, Cpu>) {
-    dev_ids = Tensor<Device>::empty({static_cast<std::int64_t>(longest)}, DType::kI32);
+    // Room for the longest prompt (a prefill) and for one id per row (a decode step).
+    dev_ids = Tensor<Device>::empty({std::max(static_cast<std::int64_t>(longest), rows)}, DType::kI32);
     dev_logits = Tensor<Device>::empty({rows * v}, DType::kF32);
     host_logits = Tensor<Cpu>::empty({rows * v}, DType::kF32);
   }

@@ -179,6 +179,12 @@ TEST_CASE("gpu llama: generate on the device picks the CPU's tokens", "[gpu][lla
     const auto got = dapt::nn::generate(model, prompts, opt);
     for (std::size_t i = 0; i < prompts.size(); ++i) CHECK(got[i].tokens == want[i].tokens);
   }
+  SECTION("more rows than the longest prompt has tokens") {
+    const std::vector<std::vector<std::int32_t>> singles = {{5}, {9}, {11}, {200}};
+    const auto want = dapt::nn::generate(*host, singles, opt);
+    const auto got = dapt::nn::generate(model, singles, opt);
+    for (std::size_t i = 0; i < singles.size(); ++i) CHECK(got[i].tokens == want[i].tokens);
+  }
   REQUIRE_DAPT_ERROR(dapt::nn::generate(model, std::vector<std::int32_t>{1, -4}, opt), kOutOfRange, "token 1 is id -4");
 }
 
