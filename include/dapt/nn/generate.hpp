@@ -185,7 +185,7 @@ std::vector<GenerationOutput> generate(Llama<Device>& model, const std::vector<s
   if constexpr (!std::is_same_v<Device, Cpu>) {
     // Room for the longest prompt (a prefill) and for one id per row (a decode step).
     dev_ids = Tensor<Device>::empty({std::max(static_cast<std::int64_t>(longest), rows)}, DType::kI32);
-    dev_logits = Tensor<Device>::empty({rows * v}, DType::kF32);
+    if (model.compute_dtype() != DType::kF32) dev_logits = Tensor<Device>::empty({rows * v}, DType::kF32);
     host_logits = Tensor<Cpu>::empty({rows * v}, DType::kF32);
   }
   // ids (r, t) host int32 -> forward_cached on rows [row0, row0 + r) -> host logits (r, V).
@@ -197,10 +197,13 @@ std::vector<GenerationOutput> generate(Llama<Device>& model, const std::vector<s
       const TensorView<Device> d = dev_ids.view().slice(0, 0, r * t).reshape({r, t});
       upload(host_ids, d);
       const TensorView<Device> logits = model.forward_cached(d, cache, row0);
-      const TensorView<Device> wide = dev_logits.view().slice(0, 0, r * v).reshape({r, v});
-      if (logits.dtype() != DType::kF32) ops::convert(logits, wide);
+      TensorView<Device> wide = logits;
+      if (logits.dtype() != DType::kF32) {
+        wide = dev_logits.view().slice(0, 0, r * v).reshape({r, v});
+        ops::convert(logits, wide);
+      }
       const TensorView<Cpu> h = host_logits.view().slice(0, 0, r * v).reshape({r, v});
-      download(logits.dtype() == DType::kF32 ? logits : wide, h);
+      download(wide, h);
       return h.template data<const float>();
     }
   };

@@ -53,10 +53,7 @@ class Param {
     value_ = std::move(v);
     grad_ = Tensor<Device>();
     set_trainable(trainable_);
-    if (copy_.defined()) {
-      copy_ = Tensor<Device>();
-      set_compute_dtype(DType::kBF16);
-    }
+    if (copy_.defined()) set_compute_dtype(DType::kBF16);  // reallocated at the new shape
   }
 
   /// What forward and backward read: the bf16 copy in mixed precision, else the value itself.

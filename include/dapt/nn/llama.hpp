@@ -155,10 +155,14 @@ class Llama {
   TensorView<Device> forward_cached(const TensorView<Device>& ids, KvCache<Device>& cache, std::int64_t row0 = 0) {
     const TensorView<Device> x = trunk_.forward_cached(ids, cache, row0);
     const std::int64_t r = x.dim(0), tq = x.dim(1), c = config_.hidden_size;
-    // Only each row's last position goes through the final norm and the head.
-    TensorView<Device> last = last_.view({r, c}, x.dtype());
-    for (std::int64_t i = 0; i < r; ++i)
-      ops::copy(x.reshape({r * tq, c}).slice(0, i * tq + tq - 1, i * tq + tq), last.slice(0, i, i + 1));
+    // Only each row's last position goes through the final norm and the head (a decode step,
+    // Tq = 1, has nothing else).
+    TensorView<Device> last = x.reshape({r * tq, c});
+    if (tq > 1) {
+      last = last_.view({r, c}, x.dtype());
+      for (std::int64_t i = 0; i < r; ++i)
+        ops::copy(x.reshape({r * tq, c}).slice(0, i * tq + tq - 1, i * tq + tq), last.slice(0, i, i + 1));
+    }
     return head_.forward(trunk_.norm().forward(last));
   }
 

@@ -159,15 +159,22 @@ class LoraAdapter {
     // w += (s B) A as one GEMM: linear_forward computes x W'^T, here with x = s B (out, r) and
     // W' = A^T (in, r).
     Tensor<Cpu> sb = to_host(b_.value().view()), a = to_host(a_.value().view());
-    Tensor<Cpu> merged = to_host(w.value().view());
+    Tensor<Cpu> host_w;  // a GPU weight's host copy
+    TensorView<Cpu> merged;
+    if constexpr (std::is_same_v<Device, Cpu>) {
+      merged = w.value().view();
+    } else {
+      host_w = to_host(w.value().view());
+      merged = host_w.view();
+    }
     ops::scale(sb.view(), static_cast<float>(scaling_));
     Tensor<Cpu> at = Tensor<Cpu>::empty({in_, r_}, DType::kF32);
     const float* ap = a.data<const float>();
     float* t = at.data<float>();
     for (std::int64_t i = 0; i < r_; ++i)
       for (std::int64_t j = 0; j < in_; ++j) t[j * r_ + i] = ap[i * in_ + j];
-    ops::linear_forward(sb.view(), at.view(), TensorView<Cpu>(), merged.view(), true);
-    upload(merged.view(), w.value().view());
+    ops::linear_forward(sb.view(), at.view(), TensorView<Cpu>(), merged, true);
+    if constexpr (!std::is_same_v<Device, Cpu>) upload(merged, w.value().view());
     w.refresh_copy();
     merged_ = true;
   }

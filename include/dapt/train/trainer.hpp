@@ -60,9 +60,7 @@ namespace detail {
 template <class Model>
 struct is_device_llama : std::false_type {};
 template <class Device>
-struct is_device_llama<nn::Llama<Device>> : std::bool_constant<!std::is_same_v<Device, Cpu>> {
-  using device = Device;
-};
+struct is_device_llama<nn::Llama<Device>> : std::bool_constant<!std::is_same_v<Device, Cpu>> {};
 template <class Model>
 inline constexpr bool is_device_llama_v = is_device_llama<Model>::value;
 }  // namespace detail
@@ -94,7 +92,7 @@ struct Full {
     } else if constexpr (detail::is_device_llama_v<Model>) {
       // A GPU model is saved through a host copy (as much host memory as the model and its gradients).
       nn::Llama<Cpu> host(model.config());
-      nn::copy_parameters<typename detail::is_device_llama<Model>::device, Cpu>(model, host);
+      nn::copy_parameters<nn::model_device_t<Model>, Cpu>(model, host);
       io::save_llama(host, dir);
     } else {
       std::vector<io::NamedTensor> tensors;
@@ -113,7 +111,7 @@ struct Full {
     } else if constexpr (detail::is_device_llama_v<Model>) {
       nn::Llama<Cpu> host(model.config());
       io::load_llama_weights(host, io::SafetensorsCheckpoint::open(dir));
-      nn::copy_parameters<Cpu, typename detail::is_device_llama<Model>::device>(host, model);
+      nn::copy_parameters<Cpu, nn::model_device_t<Model>>(host, model);
     } else {
       const auto file = io::SafetensorsFile::open(dir / "model.safetensors");
       const nn::ParamVisitor<Cpu> visit = [&](const std::string& name, nn::Param<Cpu>& p) {

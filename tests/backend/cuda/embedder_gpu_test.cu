@@ -28,12 +28,6 @@ using dapt::TensorView;
 
 namespace {
 
-template <class Device>
-std::vector<float> host_values(const TensorView<Device>& v) {
-  const Tensor<Cpu> h = dapt::to_host(v);
-  return {h.data<const float>(), h.data<const float>() + h.numel()};
-}
-
 dapt::embed::EmbedderConfig config(dapt::embed::Pooling pooling) {
   dapt::embed::EmbedderConfig c;
   c.model = dapt::io::load_llama_config(fs::path(DAPT_TEST_DATA_DIR) / "fixtures" / "llama_tiny" / "model");
@@ -67,10 +61,10 @@ TEST_CASE("gpu embedder: embeddings and gradients follow the CPU, in every pooli
     auto dids = Tensor<Cuda>::empty({n, t}, DType::kI32);
     dapt::upload(ids.view(), dids.view());
 
-    const auto want = host_values(host.forward(ids.view(), mask.view()));
+    const auto want = dapt_gpu_test::host_values(host.forward(ids.view(), mask.view()));
     const TensorView<Cuda> got = dev.forward(dids.view(), mask.view());
     REQUIRE(got.dtype() == DType::kF32);
-    DAPT_GPU_REQUIRE_CLOSE(host_values(got), want, 1e-5);
+    DAPT_GPU_REQUIRE_CLOSE(dapt_gpu_test::host_values(got), want, 1e-5);
 
     const auto demb = dapt_gpu_test::uniform(g, static_cast<std::size_t>(n * dim));
     auto hd = Tensor<Cpu>::empty({n, dim}, DType::kF32);
@@ -86,7 +80,7 @@ TEST_CASE("gpu embedder: embeddings and gradients follow the CPU, in every pooli
       host.visit_parameters([&](const std::string& n2, dapt::nn::Param<Cpu>& q) {
         if (n2 != name) return;
         INFO("grad of " << name);
-        DAPT_GPU_REQUIRE_CLOSE(host_values(p.grad().view()), host_values(q.grad().view()), 1e-4);
+        DAPT_GPU_REQUIRE_CLOSE(dapt_gpu_test::host_values(p.grad().view()), dapt_gpu_test::host_values(q.grad().view()), 1e-4);
         ++grads;
       });
     });
@@ -97,11 +91,11 @@ TEST_CASE("gpu embedder: embeddings and gradients follow the CPU, in every pooli
     REQUIRE(dev.compute_dtype() == DType::kBF16);
     const TensorView<Cuda> low = dev.forward(dids.view(), mask.view());
     REQUIRE(low.dtype() == DType::kF32);
-    DAPT_GPU_REQUIRE_CLOSE(host_values(low), want, 2e-2);
+    DAPT_GPU_REQUIRE_CLOSE(dapt_gpu_test::host_values(low), want, 2e-2);
     dev.backward(dd.view());  // the F32 gradient is narrowed to bf16 for the pooling
     dev.visit_parameters([](const std::string& name, dapt::nn::Param<Cuda>& p) {
       INFO("bf16 grad of " << name);
-      for (float x : host_values(p.grad().view())) REQUIRE(std::isfinite(x));
+      for (float x : dapt_gpu_test::host_values(p.grad().view())) REQUIRE(std::isfinite(x));
     });
   }
 }

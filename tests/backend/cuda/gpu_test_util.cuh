@@ -19,6 +19,7 @@
 #include "dapt/backend/cuda/check.cuh"
 #include "dapt/backend/cuda/context.cuh"
 #include "dapt/core/dtype.hpp"
+#include "dapt/core/tensor.hpp"
 
 namespace dapt_gpu_test {
 
@@ -138,6 +139,15 @@ inline double rel_l2(const std::vector<float>& got, const std::vector<float>& wa
     den += static_cast<double>(want[i]) * want[i];
   }
   return std::sqrt(num) / std::max(std::sqrt(den), 1e-30);
+}
+
+/// The values of a tensor of any device, F32 or BF16 (widened exactly), after the work queued so far.
+template <class Device>
+std::vector<float> host_values(const dapt::TensorView<Device>& t) {
+  const dapt::Tensor<dapt::Cpu> h = dapt::to_host(t);
+  std::vector<float> out(static_cast<std::size_t>(h.numel()));
+  dapt::convert_to_f32(h.raw(), h.dtype(), out.data(), out.size());
+  return out;
 }
 
 /// Tolerance for storage type T.

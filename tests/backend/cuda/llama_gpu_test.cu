@@ -48,18 +48,6 @@ Tensor<Cpu> to_i32(const Tensor<Cpu>& t) {
   return out;
 }
 
-/// The values of a device tensor, F32 or BF16 (widened).
-std::vector<float> to_host(const TensorView<Cuda>& d) {
-  auto h = Tensor<Cpu>::empty(d.shape(), d.dtype());
-  dapt::cuda::copy(d, h.view());
-  dapt::cuda::current().synchronize();
-  if (d.dtype() == DType::kBF16) {
-    std::vector<float> out(static_cast<std::size_t>(h.numel()));
-    for (std::int64_t i = 0; i < h.numel(); ++i) out[static_cast<std::size_t>(i)] = h.data<const dapt::bf16>()[i].to_float();
-    return out;
-  }
-  return {h.data<float>(), h.data<float>() + h.numel()};
-}
 std::vector<float> values(const Tensor<Cpu>& h) { return {h.data<const float>(), h.data<const float>() + h.numel()}; }
 
 /// The tiny fixture on both devices: its Hugging Face reference, the model loaded on the host and
@@ -97,7 +85,7 @@ TEST_CASE("gpu llama: fp32 parity with the Hugging Face reference of the tiny fi
 
   SECTION("logits") {
     const TensorView<Cuda> logits = model.forward(dids.view());
-    DAPT_GPU_REQUIRE_CLOSE(to_host(logits), values(ref.to_f32("logits")), 1e-5);
+    DAPT_GPU_REQUIRE_CLOSE(dapt_gpu_test::host_values(logits), values(ref.to_f32("logits")), 1e-5);
   }
   SECTION("masked and unmasked loss") {
     const double loss = model.forward_loss(dids.view(), labels.view()).loss;
@@ -114,7 +102,7 @@ TEST_CASE("gpu llama: fp32 parity with the Hugging Face reference of the tiny fi
     int checked = 0;
     model.visit_parameters([&](const std::string& name, dapt::nn::Param<Cuda>& p) {
       INFO("grad of " << name);
-      DAPT_GPU_REQUIRE_CLOSE(to_host(p.grad().view()), values(ref.to_f32("grad." + name)), 1e-4);
+      DAPT_GPU_REQUIRE_CLOSE(dapt_gpu_test::host_values(p.grad().view()), values(ref.to_f32("grad." + name)), 1e-4);
       ++checked;
     });
     CHECK(checked == copied);
@@ -142,20 +130,20 @@ TEST_CASE("gpu llama: KV-cache prefill and decode on the device follow the CPU",
     const auto [h, d] = ids_of(1, len);
     const auto want = values(Tensor<Cpu>::borrow(host->forward_cached(h.view(), hc, row)).clone());
     INFO("prefill row " << row);
-    DAPT_GPU_REQUIRE_CLOSE(to_host(model.forward_cached(d.view(), dc, row)), want, 1e-5);
+    DAPT_GPU_REQUIRE_CLOSE(dapt_gpu_test::host_values(model.forward_cached(d.view(), dc, row)), want, 1e-5);
   }
   for (int step = 0; step < 4; ++step) {
     const auto [h, d] = ids_of(2, 1);
     const auto want = values(Tensor<Cpu>::borrow(host->forward_cached(h.view(), hc, 0)).clone());
     INFO("decode step " << step);
-    DAPT_GPU_REQUIRE_CLOSE(to_host(model.forward_cached(d.view(), dc, 0)), want, 1e-5);
+    DAPT_GPU_REQUIRE_CLOSE(dapt_gpu_test::host_values(model.forward_cached(d.view(), dc, 0)), want, 1e-5);
   }
   CHECK(dc.length(0) == 9);
   CHECK(dc.length(1) == 7);
   dc.reset_row(1);
   hc.reset_row(1);
   const auto [h, d] = ids_of(1, 2);
-  DAPT_GPU_REQUIRE_CLOSE(to_host(model.forward_cached(d.view(), dc, 1)),
+  DAPT_GPU_REQUIRE_CLOSE(dapt_gpu_test::host_values(model.forward_cached(d.view(), dc, 1)),
                          values(Tensor<Cpu>::borrow(host->forward_cached(h.view(), hc, 1)).clone()), 1e-5);
 }
 
@@ -202,7 +190,7 @@ TEST_CASE("gpu llama: bf16 mixed precision stays near the fp32 reference, and de
   // model-level error is a few times the per-op 1e-2 bound of the op tests.
   const TensorView<Cuda> logits = model.forward(dids.view());
   CHECK(logits.dtype() == DType::kBF16);
-  DAPT_GPU_REQUIRE_CLOSE(to_host(logits), values(ref.to_f32("logits")), 3e-2);
+  DAPT_GPU_REQUIRE_CLOSE(dapt_gpu_test::host_values(logits), values(ref.to_f32("logits")), 3e-2);
   model.zero_grad();
   const double loss = model.forward_backward(dids.view(), labels.view()).loss;
   INFO("bf16 loss " << loss << " reference " << scalar(ref, "loss"));
@@ -210,7 +198,7 @@ TEST_CASE("gpu llama: bf16 mixed precision stays near the fp32 reference, and de
   model.visit_parameters([&](const std::string& name, dapt::nn::Param<Cuda>& p) {
     INFO("bf16 grad of " << name);
     CHECK(p.grad().dtype() == DType::kF32);
-    DAPT_GPU_REQUIRE_CLOSE(to_host(p.grad().view()), values(ref.to_f32("grad." + name)), 1e-1);
+    DAPT_GPU_REQUIRE_CLOSE(dapt_gpu_test::host_values(p.grad().view()), values(ref.to_f32("grad." + name)), 1e-1);
   });
 
   // Decode with a bf16 KV cache: each step's logits stay near the fp32 CPU model's.
@@ -226,7 +214,7 @@ TEST_CASE("gpu llama: bf16 mixed precision stays near the fp32 reference, and de
     dapt::upload(h.view(), d.view());
     const auto want = values(Tensor<Cpu>::borrow(host->forward_cached(h.view(), hc, 0)).clone());
     INFO("bf16 decode step " << step);
-    DAPT_GPU_REQUIRE_CLOSE(to_host(model.forward_cached(d.view(), dc, 0)), want, 3e-2);
+    DAPT_GPU_REQUIRE_CLOSE(dapt_gpu_test::host_values(model.forward_cached(d.view(), dc, 0)), want, 3e-2);
     feed = {static_cast<std::int32_t>(3 + step)};
   }
   dapt::nn::GenerationOptions opt;

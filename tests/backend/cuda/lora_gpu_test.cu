@@ -30,12 +30,6 @@ using dapt::TensorView;
 
 namespace {
 
-template <class Device>
-std::vector<float> host_values(const TensorView<Device>& v) {
-  const Tensor<Cpu> h = dapt::to_host(v);
-  return {h.data<const float>(), h.data<const float>() + h.numel()};
-}
-
 dapt::nn::LoraConfig lora_config() {
   dapt::nn::LoraConfig c;
   c.r = 4;
@@ -69,7 +63,7 @@ TEST_CASE("gpu lora: adapters on the device follow the CPU in fp32, merge and un
   dev.visit_parameters([&](const std::string& name, dapt::nn::Param<Cuda>& p) {
     if (name.size() > 13 && name.substr(name.size() - 13) == "lora_A.weight") {
       host->visit_parameters([&](const std::string& n2, dapt::nn::Param<Cpu>& q) {
-        if (n2 == name) same_a += host_values(p.value().view()) == host_values(q.value().view());
+        if (n2 == name) same_a += dapt_gpu_test::host_values(p.value().view()) == dapt_gpu_test::host_values(q.value().view());
       });
     }
   });
@@ -97,7 +91,7 @@ TEST_CASE("gpu lora: adapters on the device follow the CPU in fp32, merge and un
     host->visit_parameters([&](const std::string& n2, dapt::nn::Param<Cpu>& q) {
       if (n2 != name) return;
       INFO("grad of " << name);
-      DAPT_GPU_REQUIRE_CLOSE(host_values(p.grad().view()), host_values(q.grad().view()), 1e-4);
+      DAPT_GPU_REQUIRE_CLOSE(dapt_gpu_test::host_values(p.grad().view()), dapt_gpu_test::host_values(q.grad().view()), 1e-4);
       ++grads;
     });
   });
@@ -106,15 +100,15 @@ TEST_CASE("gpu lora: adapters on the device follow the CPU in fp32, merge and un
   // Merging: the same merged weights as the CPU's, the same function, and unmerge restores the base.
   dapt::nn::set_lora_training<dapt::nn::Llama<Cuda>, Cuda>(dev, false);
   dapt::nn::set_lora_training(*host, false);
-  const auto before = host_values(dev.forward(dids.view()));
-  const auto base_q = host_values(dev.layer(0).self_attn().q_proj().weight().value().view());
+  const auto before = dapt_gpu_test::host_values(dev.forward(dids.view()));
+  const auto base_q = dapt_gpu_test::host_values(dev.layer(0).self_attn().q_proj().weight().value().view());
   dapt::nn::merge_lora<dapt::nn::Llama<Cuda>, Cuda>(dev);
   dapt::nn::merge_lora(*host);
-  CHECK(host_values(dev.layer(0).self_attn().q_proj().weight().value().view()) ==
-        host_values(host->layer(0).self_attn().q_proj().weight().value().view()));
-  DAPT_GPU_REQUIRE_CLOSE(host_values(dev.forward(dids.view())), before, 1e-5);
+  CHECK(dapt_gpu_test::host_values(dev.layer(0).self_attn().q_proj().weight().value().view()) ==
+        dapt_gpu_test::host_values(host->layer(0).self_attn().q_proj().weight().value().view()));
+  DAPT_GPU_REQUIRE_CLOSE(dapt_gpu_test::host_values(dev.forward(dids.view())), before, 1e-5);
   dapt::nn::unmerge_lora<dapt::nn::Llama<Cuda>, Cuda>(dev);
-  CHECK(host_values(dev.layer(0).self_attn().q_proj().weight().value().view()) == base_q);
+  CHECK(dapt_gpu_test::host_values(dev.layer(0).self_attn().q_proj().weight().value().view()) == base_q);
 }
 
 TEST_CASE("gpu lora: adapters compute in bf16 with their layers", "[gpu][lora][bf16]") {

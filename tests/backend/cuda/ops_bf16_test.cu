@@ -84,14 +84,7 @@ Tensor<Cuda> poisoned(Shape s, DType dt = DType::kBF16) {
   return d;
 }
 /// The device tensor's values as fp32 (after the work queued so far).
-std::vector<float> to_host(const Tensor<Cuda>& d) {
-  auto h = Tensor<Cpu>::empty(d.shape(), d.dtype());
-  dapt::cuda::copy(d.view(), h.view());
-  dapt::cuda::current().synchronize();
-  std::vector<float> out(static_cast<std::size_t>(d.numel()));
-  dapt::convert_to_f32(h.raw(), h.dtype(), out.data(), out.size());
-  return out;
-}
+std::vector<float> to_host(const Tensor<Cuda>& d) { return dapt_gpu_test::host_values(d.view()); }
 std::vector<float> filled(std::int64_t n, float x) { return std::vector<float>(static_cast<std::size_t>(n), x); }
 
 }  // namespace
