@@ -80,8 +80,6 @@ TEST_CASE("gpu llama: fp32 parity with the Hugging Face reference of the tiny fi
   const Tensor<Cpu>& ids = f.ids;
   const Tensor<Cpu>& labels = f.labels;
   const Tensor<Cuda>& dids = f.dids;
-  int copied = 0;
-  model.visit_parameters([&](const std::string&, dapt::nn::Param<Cuda>&) { ++copied; });
 
   SECTION("logits") {
     const TensorView<Cuda> logits = model.forward(dids.view());
@@ -105,7 +103,9 @@ TEST_CASE("gpu llama: fp32 parity with the Hugging Face reference of the tiny fi
       DAPT_GPU_REQUIRE_CLOSE(dapt_gpu_test::host_values(p.grad().view()), values(ref.to_f32("grad." + name)), 1e-4);
       ++checked;
     });
-    CHECK(checked == copied);
+    int expected = 0;  // every gradient of the reference was compared
+    for (const auto& n : ref.names()) expected += n.rfind("grad.", 0) == 0;
+    CHECK(checked == expected);
   }
 }
 

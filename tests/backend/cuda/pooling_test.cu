@@ -3,9 +3,9 @@
 /// pooling, with and without L2 normalisation, forward and backward, over rows padded on the
 /// right, on the left, with holes, with a single real token (in the middle or at the end), and
 /// one all-padding row (the CPU's token 0 fallback); rows narrower and wider than a block, and
-/// sequences longer than one backward tile and than one block. The mask comes from host memory
-/// (what the op facade passes) through the PoolingKernels<Cuda> members, and from device memory
-/// through the launchers.
+/// sequences longer than one backward tile and than one block, and a row of 12288 features. The
+/// mask comes from host memory (what the op facade passes) through the PoolingKernels<Cuda>
+/// members, and from device memory through the launchers.
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
@@ -51,8 +51,10 @@ std::vector<std::int32_t> make_mask(std::int64_t len) {
 struct Shape {
   std::int64_t len, c;
 };
-// Two backward tiles and a row narrower than a block; more tokens than threads, wider than a block.
-constexpr Shape kShapes[] = {{dapt_gpu_test::kT, dapt_gpu_test::kD}, {300, dapt_gpu_test::kVocab}};
+// Two backward tiles and a row narrower than a block; more tokens than threads, wider than a block;
+// a row of 12288 features, whose 48 KiB of pooled floats need the opt-in shared memory (beside the
+// kernel's static shared memory).
+constexpr Shape kShapes[] = {{dapt_gpu_test::kT, dapt_gpu_test::kD}, {300, dapt_gpu_test::kVocab}, {4, 12288}};
 
 }  // namespace
 

@@ -128,6 +128,28 @@ TEST_CASE("gpu search: top-k of tied scores matches the brute-force ranking", "[
         }
 }
 
+TEST_CASE("gpu search: repeated ids at the k-th score never displace a better row", "[gpu][search]") {
+  // flat_topk takes any ids: with few distinct ids and few distinct scores, more tied rows than
+  // wanted pass the id cut; the extra ones (equal in score and id) must be the ones dropped.
+  auto g = dapt_gpu_test::rng(402);
+  const std::int64_t q = 5, n = 3000;
+  for (const std::int64_t k : {std::int64_t{1}, dapt_gpu_test::kT, std::int64_t{500}, std::int64_t{1024}}) {
+    INFO("k " << k);
+    const auto scores = tied_scores(g, q, n);
+    std::vector<std::int64_t> ids(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) ids[static_cast<std::size_t>(i)] = i % 97 - 20;
+    std::shuffle(ids.begin(), ids.end(), g);
+    DeviceBuffer<float> d_scores(scores), d_top(static_cast<std::size_t>(q * k));
+    DeviceBuffer<std::int64_t> d_ids(ids.size()), d_top_ids(static_cast<std::size_t>(q * k));
+    d_ids.write(ids);
+    d_top.poison();
+    dapt::cuda::FlatSearch::topk(d_scores.get(), d_ids.get(), nullptr, q, n, k, d_top.get(), d_top_ids.get());
+    const auto got_scores = d_top.download();
+    const auto got_ids = d_top_ids.read();
+    REQUIRE(mismatches(got_scores, got_ids, brute_topk(scores, ids, {}, q, n, k)) == 0);
+  }
+}
+
 TEST_CASE("gpu search: an empty database fills every slot with (-1, -inf)", "[gpu][search]") {
   const std::int64_t q = 3, k = 4;
   DeviceBuffer<float> d_top(q * k);

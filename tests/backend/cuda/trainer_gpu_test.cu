@@ -11,7 +11,9 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <unistd.h>
@@ -76,7 +78,7 @@ dapt::train::TrainerOptions options() {
   o.schedule.kind = dapt::train::ScheduleKind::kCosine;
   o.schedule.lr = 3e-3;
   o.schedule.warmup_steps = 3;
-  o.schedule.total_steps = 20;
+  o.schedule.total_steps = 30;  // past max_steps: the resumed steps 21 to 23 still train (lr > 0)
   o.clip = 1.0;
   o.progress = false;
   return o;
@@ -95,6 +97,17 @@ std::vector<float> weights(dapt::nn::Llama<Device>& m) {
     const Tensor<Cpu> h = dapt::to_host(p.value().view());
     out.insert(out.end(), h.data<const float>(), h.data<const float>() + h.numel());
   });
+  return out;
+}
+
+/// A GPU trainer's optimizer state, downloaded: (m, v, step count) by parameter name.
+template <class Trainer>
+std::map<std::string, std::tuple<std::vector<float>, std::vector<float>, std::int64_t>> device_state(Trainer& t) {
+  std::map<std::string, std::tuple<std::vector<float>, std::vector<float>, std::int64_t>> out;
+  t.optimizer().visit_state(
+      [&](const std::string& name, const TensorView<Cuda>& m, const TensorView<Cuda>& v, std::int64_t step) {
+        out[name] = {dapt_gpu_test::host_values(m), dapt_gpu_test::host_values(v), step};
+      });
   return out;
 }
 
@@ -174,12 +187,17 @@ TEST_CASE("gpu trainer: 20 steps on the GPU follow the CPU's loss curve, and the
   dapt::train::Trainer<dapt::train::Full, Cuda> tg2(dev2, dg2, options());
   tg2.resume(ckpt);
   CHECK(weights(dev2) == weights(dev));
+  const auto state = device_state(tg);
+  CHECK(state.size() == tr.optimizer().state_size());
+  CHECK(device_state(tg2) == state);  // the moments and step counts went up unchanged
   for (int s = 0; s < 3; ++s) {
     const auto c = tr.train_step();
     const auto g = tg2.train_step();
     INFO("resumed step " << s + 21 << ": cpu " << c.loss << " gpu " << g.loss);
+    REQUIRE_FALSE(g.skipped);
     CHECK(rel(g.loss, c.loss) < 1e-3);
   }
+  DAPT_GPU_REQUIRE_CLOSE(weights(dev2), weights(*resumed), 1e-3);  // the resumed updates agree too
   fs::remove_all(dir);
 }
 
@@ -279,7 +297,9 @@ TEST_CASE("gpu trainer: LoRA on the GPU follows the CPU, and its peft checkpoint
   const fs::path ckpt = tg.save_checkpoint();
   auto resumed = dapt::io::load_llama(fixture_model());
   SyntheticData dr{host->config().vocab_size};
-  dapt::train::Trainer<dapt::train::Lora, Cpu> tr(*resumed, dr, options(), method);
+  auto o2 = o;  // the checkpoint's options (a strict resume compares them), without the directory
+  o2.checkpoint_dir.clear();
+  dapt::train::Trainer<dapt::train::Lora, Cpu> tr(*resumed, dr, o2, method);
   tr.resume(ckpt);
   CHECK(tr.step() == 12);
   CHECK(weights(*resumed) == weights(dev));

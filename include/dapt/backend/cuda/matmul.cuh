@@ -214,7 +214,10 @@ cublasStatus_t gemm(const GemmResources& r, bool transa, bool transb, std::int64
     if (cudaGetDevice(&device) != cudaSuccess) return CUBLAS_STATUS_EXECUTION_FAILED;
     auto& plans = lt_plans();
     // With a bias, first the epilogue plan; without one (or when it has no algorithm), the plain one.
-    for (int with_bias = bias ? 1 : 0; with_bias >= 0; --with_bias) {
+    // cuBLASLt's alignment preferences cover A, B, C and D but not the bias, so a heuristic for
+    // aligned operands may pick a kernel that loads the bias in 16-byte vectors: a bias that is
+    // not 16-byte aligned is added by add_bias instead.
+    for (int with_bias = bias && pointer_alignment(bias) >= 16 ? 1 : 0; with_bias >= 0; --with_bias) {
       const LtKey key{device,
                       static_cast<std::int64_t>(cuda_data_type<TAB>()),
                       static_cast<std::int64_t>(cuda_data_type<TCD>()),

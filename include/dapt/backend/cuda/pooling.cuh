@@ -130,8 +130,9 @@ cudaError_t pool_forward(const T* h, const std::int32_t* mask, T* out, float* no
   if (n <= 0) return cudaSuccess;
   if (n > 0x7fffffff) return cudaErrorInvalidValue;
   const std::size_t shared = static_cast<std::size_t>(c > 0 ? c : 0) * sizeof(float);
-  if (shared > detail::kPoolDefaultSharedBytes) {
-    // Rows wider than 12288 features need the opt-in shared memory (up to 227 KiB on Hopper).
+  // The default limit covers the static shared memory (red[32]) too: rows wider than 12256
+  // features need the opt-in shared memory (up to 227 KiB on Hopper).
+  if (shared + 32 * sizeof(float) > detail::kPoolDefaultSharedBytes) {
     const cudaError_t e = cudaFuncSetAttribute(detail::pool_forward_kernel<T>,
                                                cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared));
     if (e != cudaSuccess) return e;

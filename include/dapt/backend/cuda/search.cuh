@@ -62,7 +62,7 @@ __global__ void __launch_bounds__(Threads)
   __shared__ unsigned hist[256];
   __shared__ std::uint32_t keep_key[kMaxTopK];
   __shared__ std::int64_t keep_id[kMaxTopK];
-  __shared__ unsigned count;
+  __shared__ unsigned count, tied;
   __shared__ unsigned sel_digit, sel_rest, sel_equal;
 
   const std::int64_t q = blockIdx.x;
@@ -154,23 +154,29 @@ __global__ void __launch_bounds__(Threads)
     }
   }
 
-  // 4. Collect the kk survivors (in any order: the sort below fixes it).
-  if (tid == 0) count = 0;
+  // 4. Collect the kk survivors (in any order: the sort below fixes it). The rows above the k-th
+  // key (kk - rest of them) fill the first slots, the `rest` tied rows the last ones: with
+  // repeated ids more tied rows can pass the id cut, and the extra ones (equal in score and id)
+  // are dropped without ever displacing a better row.
+  if (tid == 0) count = tied = 0;
   __syncthreads();
+  const unsigned above = take_all ? kk : kk - rest;
   for (std::int64_t i = tid; i < n; i += blockDim.x) {
     const float f = s[i];
     if (!rankable(i, f)) continue;
     const std::uint32_t key = score_key(f);
-    bool take = take_all || key > kth;
-    std::int64_t id = 0;
-    if (take || key == kth) id = id_of(i);
-    if (!take && key == kth) take = !cut_ids || id_key(id) <= id_cut;
-    if (!take) continue;
-    const unsigned slot = atomicAdd(&count, 1u);
-    if (slot < kk) {  // more only with duplicate ids
-      keep_key[slot] = key;
-      keep_id[slot] = id;
+    unsigned slot;
+    if (take_all || key > kth) {
+      slot = atomicAdd(&count, 1u);
+    } else if (key == kth && (!cut_ids || id_key(id_of(i)) <= id_cut)) {
+      const unsigned t = atomicAdd(&tied, 1u);
+      if (t >= rest) continue;
+      slot = above + t;
+    } else {
+      continue;
     }
+    keep_key[slot] = key;
+    keep_id[slot] = id_of(i);
   }
   __syncthreads();
 
@@ -212,10 +218,11 @@ __global__ void __launch_bounds__(Threads)
 }  // namespace detail
 
 /// Per-query top-k of precomputed scores.
-///   scores (Q, N) fp32; ids (N) int64, nullable (then a row's id is its index); valid (N) uint8,
-///   nullable (0 = skip the row: deleted or filtered out); top_scores (Q, k) fp32 and top_ids
-///   (Q, k) int64 written, best first (score descending, ties by ascending id), slots past the
-///   rankable rows (id -1, score -inf). 1 <= k <= kMaxTopK and N < 2^31, else cudaErrorInvalidValue.
+///   scores (Q, N) fp32; ids (N) int64, nullable (then a row's id is its index), may repeat;
+///   valid (N) uint8, nullable (0 = skip the row: deleted or filtered out); top_scores (Q, k)
+///   fp32 and top_ids (Q, k) int64 written, best first (score descending, ties by ascending id),
+///   slots past the rankable rows (id -1, score -inf). 1 <= k <= kMaxTopK and N < 2^31, else
+///   cudaErrorInvalidValue.
 inline cudaError_t flat_topk(const float* scores, const std::int64_t* ids, const std::uint8_t* valid, std::int64_t q,
                              std::int64_t n, std::int64_t k, float* top_scores, std::int64_t* top_ids,
                              cudaStream_t stream) {
