@@ -450,3 +450,53 @@ TEST_CASE("attention ops report bad shapes by argument name", "[ops][attention]"
   Tensor<Cpu> small = random_tensor({2, 3, 2, 8}, 9);
   REQUIRE_DAPT_ERROR(cached(small, small, past), kShape, "cache capacity S = 3");
 }
+
+TEST_CASE("kv_append writes each row's new tokens at its length and nothing else; bad lengths are refused",
+          "[ops][attention]") {
+  const std::int64_t B = 3, S = 10, Hkv = 2, hd = 4, Tq = 3, row = Hkv * hd;
+  const Tensor<Cpu> k = random_tensor({B, Tq, Hkv, hd}, 71), v = random_tensor({B, Tq, Hkv, hd}, 72);
+  const Tensor<Cpu> kc0 = random_tensor({B, S, Hkv, hd}, 73), vc0 = random_tensor({B, S, Hkv, hd}, 74);
+  Tensor<Cpu> kc = kc0.clone(), vc = vc0.clone();
+  const std::vector<std::int32_t> lengths{0, 4, 7};  // row 2 fills the cache
+  const Tensor<Cpu> past = i32_tensor({B}, lengths);
+  dapt::ops::kv_append(k.view(), v.view(), kc.view(), vc.view(), past.view());
+  for (std::int64_t b = 0; b < B; ++b)
+    for (std::int64_t s = 0; s < S; ++s)
+      for (std::int64_t e = 0; e < row; ++e) {
+        const std::int64_t t = s - lengths[static_cast<std::size_t>(b)];
+        const bool fresh = t >= 0 && t < Tq;
+        const std::int64_t at = (b * S + s) * row + e, from = (b * Tq + t) * row + e;
+        INFO("row " << b << " position " << s << " element " << e);
+        REQUIRE(kc.data<float>()[at] == (fresh ? k.data<float>()[from] : kc0.data<float>()[at]));
+        REQUIRE(vc.data<float>()[at] == (fresh ? v.data<float>()[from] : vc0.data<float>()[at]));
+      }
+
+  // A row that would overflow, or a negative length: kOutOfRange, and nothing is written.
+  Tensor<Cpu> kc1 = kc0.clone();
+  const Tensor<Cpu> over = i32_tensor({B}, {0, 8, 0}), neg = i32_tensor({B}, {0, 0, -1});
+  REQUIRE_DAPT_ERROR(dapt::ops::kv_append(k.view(), v.view(), kc1.view(), vc.view(), over.view()), kOutOfRange,
+                     "past[1] = 8 with 3 new tokens does not fit the cache capacity S = 10");
+  REQUIRE_DAPT_ERROR(dapt::ops::kv_append(k.view(), v.view(), kc1.view(), vc.view(), neg.view()), kOutOfRange,
+                     "past[2] = -1");
+  REQUIRE(std::equal(kc1.data<float>(), kc1.data<float>() + kc1.numel(), kc0.data<float>()));
+
+  // Shapes and aliasing, by argument name.
+  const Tensor<Cpu> v_bad = random_tensor({B, Tq, Hkv, hd + 1}, 75), kc_bad = random_tensor({B, S, Hkv + 1, hd}, 76);
+  REQUIRE_DAPT_ERROR(dapt::ops::kv_append(k.view(), v_bad.view(), kc.view(), vc.view(), past.view()), kShape,
+                     "v has shape (3, 3, 2, 5)");
+  REQUIRE_DAPT_ERROR(dapt::ops::kv_append(k.view(), v.view(), kc_bad.view(), vc.view(), past.view()), kShape,
+                     "k_cache has shape (3, 10, 3, 4)");
+  REQUIRE_DAPT_ERROR(dapt::ops::kv_append(k.view(), v.view(), kc.view(), kc_bad.view(), past.view()), kShape,
+                     "v_cache has shape (3, 10, 3, 4)");
+  const Tensor<Cpu> past2 = i32_tensor({2}, {0, 0});
+  REQUIRE_DAPT_ERROR(dapt::ops::kv_append(k.view(), v.view(), kc.view(), vc.view(), past2.view()), kShape,
+                     "past has shape (2)");
+  const Tensor<Cpu> tiny = random_tensor({B, 2, Hkv, hd}, 77);
+  REQUIRE_DAPT_ERROR(dapt::ops::kv_append(k.view(), v.view(), tiny.view(), tiny.clone().view(), past.view()), kShape,
+                     "more than the cache capacity S = 2");
+  REQUIRE_DAPT_ERROR(dapt::ops::kv_append(k.view(), v.view(), kc.view(), kc.view(), past.view()), kInvalidArgument,
+                     "k_cache overlaps v_cache");
+  const Tensor<Cpu> past_f = random_tensor({B}, 78);
+  REQUIRE_DAPT_ERROR(dapt::ops::kv_append(k.view(), v.view(), kc.view(), vc.view(), past_f.view()), kDtype,
+                     "past must be I32");
+}

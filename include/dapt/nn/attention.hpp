@@ -21,7 +21,6 @@
 #include "dapt/nn/layer.hpp"
 #include "dapt/nn/linear.hpp"
 #include "dapt/ops/attention.hpp"
-#include "dapt/ops/elementwise.hpp"
 #include "dapt/ops/rope.hpp"
 
 namespace dapt::nn {
@@ -144,19 +143,15 @@ class Attention {
     ops::rope_forward(q, positions, *rope_);
     ops::rope_forward(k, positions, *rope_);
     const TensorView<Device> kc = cache.keys(layer, row0, r), vc = cache.values(layer, row0, r);
+    // The capacity is checked on the host lengths (the device kernel cannot throw); then each
+    // row's new keys and values go in at its length, in one call.
     const TensorView<Cpu> past = cache.lengths(row0, r);
-    const std::int64_t row_elems = kv_heads_ * head_dim_;
-    // Append each row's new keys and values at its length (contiguous blocks on both sides).
     for (std::int64_t i = 0; i < r; ++i) {
       const std::int64_t p = past.data<const std::int32_t>()[i];
       DAPT_CHECK_AS(kOutOfRange, p + tq <= cache.capacity(), "KvCache: row ", row0 + i, " would hold ", p + tq,
                     " tokens, beyond its capacity of ", cache.capacity());
-      const auto at = [&](const TensorView<Device>& t, std::int64_t offset) {
-        return t.reshape({t.numel()}).slice(0, offset, offset + tq * row_elems);
-      };
-      ops::copy(at(k, i * tq * row_elems), at(kc, (i * cache.capacity() + p) * row_elems));
-      ops::copy(at(v, i * tq * row_elems), at(vc, (i * cache.capacity() + p) * row_elems));
     }
+    ops::kv_append(k, v, kc, vc, cache.device_lengths(row0, r));
     TensorView<Device> att = att_buf_.view({r, tq, heads_, head_dim_}, q.dtype());
     ops::attention_cached(q, kc, vc, cache.device_lengths(row0, r), att, scale_);
     return o_.forward(att.reshape({r, tq, heads_ * head_dim_}));

@@ -183,6 +183,48 @@ void attention_backward(const TensorView<Device>& q, const TensorView<Device>& k
   });
 }
 
+/// Appends Tq new keys and values per batch row to a KV cache (inference), in one call:
+/// k_cache[b, past[b] + t] = k[b, t] and v_cache[b, past[b] + t] = v[b, t].
+///   k, v     (B, Tq, Hkv, hd) F32, or BF16 on the GPU
+///   k_cache, v_cache (B, S, Hkv, hd) k's dtype, capacity S; positions [past[b], past[b] + Tq)
+///            written, the rest untouched
+///   past     (B) I32: tokens cached before this call, per row
+/// past[b] + Tq > S, or past[b] < 0, throws kOutOfRange on the CPU; on the GPU (past in device
+/// memory) such a row is left unwritten, so check the lengths on the host first (nn::KvCache does).
+template <class Device>
+void kv_append(const TensorView<Device>& k, const TensorView<Device>& v, const TensorView<Device>& k_cache,
+               const TensorView<Device>& v_cache, const TensorView<Device>& past) {
+  constexpr const char* fn = "kv_append";
+  detail::check_attention_storage(fn, "k", k, k);
+  DAPT_CHECK_AS(kShape, k.rank() == 4 && k.is_contiguous(), fn, ": k must be contiguous (B, Tq, Hkv, hd), got shape ",
+                k.shape().str());
+  const std::int64_t B = k.dim(0), Tq = k.dim(1), Hkv = k.dim(2), hd = k.dim(3);
+  detail::check_attention_storage_arg(fn, "v", v, k, k.shape(), "the shape of k", "k", k);
+  detail::check_attention_storage(fn, "k_cache", k_cache, k);
+  DAPT_CHECK_AS(kShape, k_cache.rank() == 4 && k_cache.dim(0) == B && k_cache.dim(2) == Hkv && k_cache.dim(3) == hd,
+                fn, ": k_cache has shape ", k_cache.shape().str(), ", expected (", B, ", S, ", Hkv, ", ", hd,
+                ") to match k of shape ", k.shape().str());
+  DAPT_CHECK_AS(kShape, k_cache.is_contiguous(), fn, ": k_cache of shape ", k_cache.shape().str(),
+                " must be contiguous");
+  const std::int64_t S = k_cache.dim(1);
+  detail::check_attention_storage_arg(fn, "v_cache", v_cache, k, k_cache.shape(), "the shape of k_cache", "k_cache",
+                                      k_cache);
+  detail::check_attention_arg(fn, "past", past, DType::kI32, Shape{B}, "(B)", "k", k);
+  DAPT_CHECK_AS(kShape, Tq <= S, fn, ": k of shape ", k.shape().str(), " has ", Tq,
+                " new tokens, more than the cache capacity S = ", S, " of k_cache of shape ", k_cache.shape().str());
+  for (const auto& [name, t] : {std::pair{"k", k}, std::pair{"v", v}, std::pair{"past", past}}) {
+    detail::check_attention_disjoint(fn, "k_cache", k_cache, name, t);
+    detail::check_attention_disjoint(fn, "v_cache", v_cache, name, t);
+  }
+  detail::check_attention_disjoint(fn, "k_cache", k_cache, "v_cache", v_cache);
+  detail::with_storage_type<Device>(k.dtype(), fn, [&](auto tag) {
+    using E = typename decltype(tag)::type;  // the storage type
+    backend::AttentionKernels<Device>::append(k.template data<const E>(), v.template data<const E>(),
+                                              k_cache.template data<E>(), v_cache.template data<E>(),
+                                              past.template data<const std::int32_t>(), B, Tq, S, Hkv, hd);
+  });
+}
+
 /// Attention of Tq new tokens per batch row against a KV cache (inference; no lse).
 ///   q        (B, Tq, H, hd)  F32, or BF16 on the GPU
 ///   k_cache  (B, S, Hkv, hd) q's dtype, capacity S; row b already holds the new tokens' keys at

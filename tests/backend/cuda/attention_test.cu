@@ -4,7 +4,7 @@
 /// bidirectional, with and without packed documents (contiguous and recurring segment ids), for
 /// forward (out, lse), backward (dq, dk, dv; written, so poisoned buffers must come back finite
 /// and equal from run to run) and cached decode with odd past lengths and NaN beyond the valid
-/// cache entries (which must never be read).
+/// cache entries (which must never be read), and the KV-cache append.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -232,6 +232,34 @@ TEST_CASE("gpu attention: a row whose tokens do not fit the cache comes back NaN
   DAPT_GPU_REQUIRE_CLOSE(std::vector<float>(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(half)), ref,
                          kTolF32);
   for (std::size_t i = half; i < out.size(); ++i) REQUIRE(std::isnan(out[i]));
+}
+
+TEMPLATE_TEST_CASE("gpu attention: kv_append writes each row's new tokens at its length, bit for bit as the CPU",
+                   "[gpu][attention]", float, bf16) {
+  // Rows at different lengths (0, mid, the last Tq positions) and one whose tokens do not fit
+  // (the device cannot throw: it leaves that row alone); every other cache entry is untouched.
+  using T = TestType;
+  auto g = dapt_gpu_test::rng(std::is_same_v<T, bf16> ? 0x5501 : 0x5500);
+  const std::int64_t S = 48, Hkv = 2, hd = 24;
+  for (const std::int64_t Tq : {std::int64_t{1}, std::int64_t{5}}) {
+    INFO("Tq " << Tq);
+    const std::vector<std::int32_t> past{0, 17, static_cast<std::int32_t>(S - Tq), static_cast<std::int32_t>(S - Tq + 1)};
+    const auto B = static_cast<std::int64_t>(past.size());
+    const auto k = as_t<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(B * Tq * Hkv * hd)));
+    const auto v = as_t<T>(dapt_gpu_test::uniform(g, k.size()));
+    const auto kc0 = as_t<T>(dapt_gpu_test::uniform(g, static_cast<std::size_t>(B * S * Hkv * hd)));
+    const auto vc0 = as_t<T>(dapt_gpu_test::uniform(g, kc0.size()));
+    DeviceBuffer<T> k_d(k), v_d(v), kc_d(kc0), vc_d(vc0);
+    DeviceBuffer<std::int32_t> past_d(to_float(past));
+    GpuAttention::append(k_d.get(), v_d.get(), kc_d.get(), vc_d.get(), past_d.get(), B, Tq, S, Hkv, hd);
+    // The CPU appends the rows that fit (it throws on the last one, as documented).
+    auto kc = kc0, vc = vc0;
+    CpuAttention::append(k.data(), v.data(), kc.data(), vc.data(), past.data(), B - 1, Tq, S, Hkv, hd);
+    REQUIRE_THROWS(CpuAttention::append(k.data(), v.data(), kc.data(), vc.data(), past.data(), B, Tq, S, Hkv, hd));
+    REQUIRE(kc_d.download() == kc);
+    REQUIRE(vc_d.download() == vc);
+    REQUIRE(kc != kc0);  // something was appended
+  }
 }
 
 TEST_CASE("gpu attention: head_dim above 128 is refused before any launch", "[gpu][attention]") {

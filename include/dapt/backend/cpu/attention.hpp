@@ -293,6 +293,22 @@ struct AttentionKernels<Cpu> {
     });
   }
 
+  /// Appends Tq new keys and values per row to a KV cache: k_cache[b, past[b] + t] = k[b, t] and
+  /// v_cache[b, past[b] + t] = v[b, t]. k, v (B, Tq, Hkv, hd); k_cache, v_cache (B, S, Hkv, hd);
+  /// past (B). Throws kOutOfRange (before writing anything) when past[b] < 0 or past[b] + Tq > S.
+  static void append(const float* k, const float* v, float* k_cache, float* v_cache, const std::int32_t* past,
+                     std::int64_t B, std::int64_t Tq, std::int64_t S, std::int64_t Hkv, std::int64_t hd) {
+    for (std::int64_t b = 0; b < B; ++b)
+      DAPT_CHECK_AS(kOutOfRange, past[b] >= 0 && past[b] + Tq <= S, "kv_append: past[", b, "] = ", past[b], " with ",
+                    Tq, " new tokens does not fit the cache capacity S = ", S);
+    const std::int64_t block = Tq * Hkv * hd;  // one row's new tokens: contiguous on both sides
+    for (std::int64_t b = 0; b < B; ++b) {
+      const std::int64_t at = (b * S + past[b]) * Hkv * hd;
+      std::copy_n(k + b * block, block, k_cache + at);
+      std::copy_n(v + b * block, block, v_cache + at);
+    }
+  }
+
   /// Attention of Tq new tokens per row against a KV cache. q (B, Tq, H, hd); k_cache, v_cache
   /// (B, S, Hkv, hd) already holding the new tokens at [past[b], past[b] + Tq); past (B); out
   /// (B, Tq, H, hd) written. Query i of row b sees cache positions [0, past[b] + i]. Throws

@@ -13,6 +13,7 @@
 
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstddef>
@@ -255,6 +256,25 @@ __global__ void __launch_bounds__(kAttnThreads)
       if (col < d.hd) orow[col] = from_f32<T>(o[i][c] * inv);
     }
     if (lse && lane == 0) lse[(b * d.heads + h) * d.tq + t] = l[i] > 0.0f ? m[i] + logf(l[i]) : -INFINITY;
+  }
+}
+
+/// k_cache[b, past[b] + t] = k[b, t] and the same for v, one element per thread (grid-stride):
+///   k, v (B, tq, Hkv, hd)   k_cache, v_cache (B, S, Hkv, hd)   past (B)
+/// A row whose past[b] is negative or leaves no room for tq tokens is not written (attention_cached
+/// fills that row's output with NaN).
+template <class T>
+__global__ void kv_append_kernel(const T* __restrict__ k, const T* __restrict__ v, T* __restrict__ k_cache,
+                                 T* __restrict__ v_cache, const std::int32_t* __restrict__ past, std::int64_t total,
+                                 std::int64_t block, std::int64_t tq, std::int64_t capacity, std::int64_t row_elems) {
+  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    const std::int64_t b = i / block, rest = i - b * block;
+    const std::int64_t p = past[b];
+    if (p < 0 || p + tq > capacity) continue;
+    const std::int64_t at = (b * capacity + p) * row_elems + rest;
+    k_cache[at] = k[i];
+    v_cache[at] = v[i];
   }
 }
 
@@ -653,6 +673,22 @@ cudaError_t attention_cached(const T* q, const T* k_cache, const T* v_cache, con
   return detail::launch_attention_forward<T>(q, k_cache, v_cache, nullptr, past, out, nullptr, d, stream);
 }
 
+/// Appends tq new keys and values per row to a KV cache: see AttentionKernels<Cuda>::append.
+///   k, v (B, tq, Hkv, hd)   k_cache, v_cache (B, S, Hkv, hd)   past (B) on the device
+template <class T>
+cudaError_t kv_append(const T* k, const T* v, T* k_cache, T* v_cache, const std::int32_t* past, std::int64_t batch,
+                      std::int64_t tq, std::int64_t capacity, std::int64_t kv_heads, std::int64_t head_dim,
+                      cudaStream_t stream) {
+  static_assert(detail::kStorageType<T>);
+  const std::int64_t row_elems = kv_heads * head_dim, block = tq * row_elems, total = batch * block;
+  if (total <= 0) return cudaSuccess;
+  constexpr unsigned kThreads = 256;
+  const unsigned blocks = std::min<unsigned>(detail::grid_for(total, kThreads), 1u << 16);  // grid-stride beyond
+  detail::kv_append_kernel<T><<<blocks, kThreads, 0, stream>>>(k, v, k_cache, v_cache, past, total, block, tq,
+                                                               capacity, row_elems);
+  return cudaPeekAtLastError();
+}
+
 namespace detail {
 /// Throws a dapt::Error naming what the CUDA kernels cannot run.
 inline void check_attention_support(const char* fn, std::int64_t batch, std::int64_t tq, std::int64_t heads,
@@ -702,6 +738,17 @@ struct AttentionKernels<Cuda> {
     auto* dsum = static_cast<float*>(ctx.scratch(static_cast<std::size_t>(B * H * seq) * sizeof(float)));
     DAPT_CUDA_CHECK(cuda::attention_backward(q, k, v, segment_ids, out, lse, dout, dq, dk, dv, dsum, B, seq, H, Hkv,
                                              hd, scale, causal, ctx.stream()));
+  }
+
+  /// Appends Tq new keys and values per row to a KV cache, in one launch: k_cache[b, past[b] + t]
+  /// = k[b, t], the same for v. k, v (B, Tq, Hkv, hd); k_cache, v_cache (B, S, Hkv, hd); past (B)
+  /// in device memory. A row with past[b] < 0 or past[b] + Tq > S cannot throw here: it is left
+  /// unwritten (and `cached` fills its output with NaN). The model checks the host lengths first.
+  template <class T>
+  static void append(const T* k, const T* v, T* k_cache, T* v_cache, const std::int32_t* past, std::int64_t B,
+                     std::int64_t Tq, std::int64_t S, std::int64_t Hkv, std::int64_t hd) {
+    static_assert(cuda::detail::kStorageType<T>);
+    DAPT_CUDA_CHECK(cuda::kv_append(k, v, k_cache, v_cache, past, B, Tq, S, Hkv, hd, cuda::current_stream()));
   }
 
   /// Attention of Tq new tokens per row against a KV cache. q (B, Tq, H, hd); k_cache, v_cache
