@@ -343,3 +343,38 @@ TEST_CASE("ops facades on the CPU: BF16 operands throw kDtype (BF16 needs the CU
   ops::linear_backward_weight<Cpu>(dy.view(), x.view(), dw.view(), db.view());
   CHECK(y.data<float>()[0] == 0.0f);
 }
+
+TEST_CASE("ops facades: embedding and cross-entropy refuse non-contiguous views (kShape, naming the operand)",
+          "[ops]") {
+  using dapt::Cpu;
+  using dapt::DType;
+  using dapt::Tensor;
+  namespace ops = dapt::ops;
+  const std::int64_t v = 6, c = 4, n = 3;
+  const auto f32 = [](std::int64_t a, std::int64_t b) { return Tensor<Cpu>::zeros({a, b}, DType::kF32); };
+  const auto table = f32(v, c), out = f32(n, c), out2 = f32(2 * n, c);
+  const auto ids = Tensor<Cpu>::zeros({n}, DType::kI32), ids2 = Tensor<Cpu>::zeros({2, n}, DType::kI32);
+  // Transposed views: same sizes, not contiguous.
+  const auto table_t = f32(c, v), wide_t = f32(c, 2 * n), square = f32(c, c);
+  REQUIRE_DAPT_ERROR(ops::embedding_forward<Cpu>(square.view().transpose(0, 1), ids.view(), out.view()), kShape,
+                     "embedding_forward: embedding table of shape (4, 4) must be contiguous");
+  REQUIRE_DAPT_ERROR(ops::embedding_forward<Cpu>(table.view(), ids2.view().transpose(0, 1), out2.view()), kShape,
+                     "token ids of shape (3, 2) must be contiguous");
+  REQUIRE_DAPT_ERROR(ops::embedding_forward<Cpu>(table.view(), ids2.view(), wide_t.view().transpose(0, 1)), kShape,
+                     "embedding output of shape (6, 4) must be contiguous");
+  REQUIRE_DAPT_ERROR(ops::embedding_backward<Cpu>(wide_t.view().transpose(0, 1), ids2.view(), table.view()), kShape,
+                     "embedding_backward: embedding output gradient of shape (6, 4) must be contiguous");
+  REQUIRE_DAPT_ERROR(ops::embedding_backward<Cpu>(out2.view(), ids2.view(), table_t.view().transpose(0, 1)), kShape,
+                     "embedding table gradient of shape (6, 4) must be contiguous");
+  const auto logits = f32(n, v), losses = Tensor<Cpu>::zeros({n}, DType::kF32);
+  const auto targets2 = Tensor<Cpu>::zeros({n, 2}, DType::kI32), losses2 = f32(n, 2);
+  REQUIRE_DAPT_ERROR(
+      ops::cross_entropy<Cpu>(logits.view(), targets2.view().slice(1, 0, 1), losses.view(), 1.0f, false), kShape,
+      "cross_entropy: targets of shape (3, 1) must be contiguous");
+  REQUIRE_DAPT_ERROR(ops::cross_entropy<Cpu>(logits.view(), ids.view(), losses2.view().slice(1, 1, 2), 1.0f, false),
+                     kShape, "cross_entropy: losses of shape (3, 1) must be contiguous");
+  // Contiguous views still run: uniform logits give log(6) per row.
+  ops::embedding_forward<Cpu>(table.view(), ids.view(), out.view());
+  ops::cross_entropy<Cpu>(logits.view(), ids.view(), losses.view(), 1.0f, false);
+  CHECK(std::fabs(losses.data<float>()[0] - std::log(6.0f)) < 1e-6f);
+}

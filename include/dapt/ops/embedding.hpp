@@ -20,6 +20,7 @@ void embedding_forward(const TensorView<Device>& table, const TensorView<Device>
   DAPT_CHECK_AS(kShape, table.rank() == 2 && out.numel() == ids.numel() * table.dim(1), "embedding: table ",
                 table.shape().str(), ", ids ", ids.shape().str(), ", out ", out.shape().str(), " do not agree");
   constexpr const char* fn = "embedding_forward";
+  detail::check_contiguous<Device>(fn, {{"embedding table", &table}, {"token ids", &ids}, {"embedding output", &out}});
   const DType st = detail::common_storage<Device>(fn, {{"embedding table", &table}, {"embedding output", &out}});
   detail::with_storage_type<Device>(st, fn, [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -36,6 +37,8 @@ void embedding_backward(const TensorView<Device>& dout, const TensorView<Device>
                 " do not agree");
   detail::check_f32(dtable, "embedding table gradient");
   constexpr const char* fn = "embedding_backward";
+  detail::check_contiguous<Device>(
+      fn, {{"embedding output gradient", &dout}, {"token ids", &ids}, {"embedding table gradient", &dtable}});
   const DType st = detail::common_storage<Device>(fn, {{"embedding output gradient", &dout}});
   detail::with_storage_type<Device>(st, fn, [&](auto tag) {
     using T = typename decltype(tag)::type;

@@ -24,6 +24,7 @@ void cross_entropy(const TensorView<Device>& logits, const TensorView<Device>& t
   DAPT_CHECK_AS(kShape, targets.numel() == logits.dim(0) && losses.numel() == logits.dim(0), "cross_entropy: logits ",
                 logits.shape().str(), ", targets ", targets.shape().str(), ", losses ", losses.shape().str(),
                 " do not agree");
+  detail::check_contiguous<Device>("cross_entropy", {{"targets", &targets}, {"losses", &losses}});
   detail::check_storage(logits, "cross_entropy: logits");
   detail::check_f32(losses, "cross_entropy: losses");
   detail::with_storage_type<Device>(logits.dtype(), "cross_entropy", [&](auto tag) {
