@@ -1,6 +1,7 @@
 """@file llama_common.py
-@brief What the LLaMA peers (llama_train.py, llama_decode.py) share: the documented splitmix64
-token ids the C++ side reproduces, and the check that a checkpoint filled LlamaForCausalLM exactly.
+@brief What the LLaMA peers (llama_train.py, llama_decode.py, ...) share: the documented splitmix64
+token ids the C++ side reproduces, the check that a checkpoint filled LlamaForCausalLM exactly, and
+the dtype argument of from_pretrained in the installed transformers.
 """
 
 
@@ -22,3 +23,13 @@ def check_loading(model_dir, info):
     problems = {k: list(v) for k, v in info.items() if v}
     if problems:
         raise SystemExit(f"{model_dir}: the checkpoint does not match LlamaForCausalLM: {problems}")
+
+
+def fp32_kwargs(transformers, torch):
+    """The from_pretrained argument that loads fp32 weights: `dtype` since transformers 4.56,
+    `torch_dtype` before (the GPU machines carry whatever version they were built with)."""
+    try:
+        major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
+    except ValueError:
+        major, minor = 4, 56
+    return {"dtype": torch.float32} if (major, minor) >= (4, 56) else {"torch_dtype": torch.float32}

@@ -63,7 +63,7 @@ import sys
 import time
 
 
-from llama_common import check_loading, splitmix_ids  # noqa: E402  (shared with the other peer)
+from llama_common import check_loading, fp32_kwargs, splitmix_ids  # noqa: E402  (shared with the other peers)
 
 
 def load_ids(path):
@@ -90,9 +90,9 @@ def stats_ms(seconds):
 
 
 def train(args, attn, ids, lib):
-    torch, LlamaForCausalLM = lib
-    model, info = LlamaForCausalLM.from_pretrained(args.model, dtype=torch.float32, attn_implementation=attn,
-                                                   output_loading_info=True)
+    torch, transformers, LlamaForCausalLM = lib
+    model, info = LlamaForCausalLM.from_pretrained(args.model, **fp32_kwargs(transformers, torch),
+                                                   attn_implementation=attn, output_loading_info=True)
     check_loading(args.model, info)
     model.to(args.device)
     model.train()
@@ -179,7 +179,7 @@ def main():
     by_attn = {}
     params = 0
     for attn in [a.strip() for a in args.attn.split(",") if a.strip()]:
-        by_attn[attn], params = train(args, attn, ids_t, (torch, LlamaForCausalLM))
+        by_attn[attn], params = train(args, attn, ids_t, (torch, transformers, LlamaForCausalLM))
         print(f"{attn}: median step {by_attn[attn]['step_ms_median']:.1f} ms, "
               f"loss {by_attn[attn]['loss_first']:.4f} -> {by_attn[attn]['loss_last']:.4f}", file=sys.stderr)
     best = min(by_attn, key=lambda a: by_attn[a]["step_ms_median"])
