@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <random>
+#include <sstream>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -141,6 +142,37 @@ inline double rel_l2(const std::vector<float>& got, const std::vector<float>& wa
   return std::sqrt(num) / std::max(std::sqrt(den), 1e-30);
 }
 
+/// Where got and want differ, for a failure report: the sizes, the non-finite elements of got
+/// (how many, the first; an unwritten poisoned element shows here), and the largest difference.
+inline std::string describe_difference(const std::vector<float>& got, const std::vector<float>& want) {
+  std::ostringstream os;
+  if (got.size() != want.size()) {
+    os << "sizes differ: got " << got.size() << ", want " << want.size();
+    return os.str();
+  }
+  std::size_t non_finite = 0, first_non_finite = 0, worst = 0;
+  double worst_d = -1;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    if (!std::isfinite(got[i]) && std::isfinite(want[i])) {
+      if (non_finite++ == 0) first_non_finite = i;
+      continue;
+    }
+    const double d = std::fabs(static_cast<double>(got[i]) - want[i]);
+    if (d > worst_d) {
+      worst_d = d;
+      worst = i;
+    }
+  }
+  os << got.size() << " elements";
+  if (non_finite)
+    os << "; " << non_finite << " not finite where want is, the first at " << first_non_finite << " (got "
+       << got[first_non_finite] << ", want " << want[first_non_finite] << ")";
+  if (worst_d >= 0)
+    os << "; largest difference " << worst_d << " at " << worst << " (got " << got[worst] << ", want " << want[worst]
+       << ")";
+  return os.str();
+}
+
 /// The values of a tensor of any device, F32 or BF16 (widened exactly), after the work queued so far.
 template <class Device>
 std::vector<float> host_values(const dapt::TensorView<Device>& t) {
@@ -156,11 +188,15 @@ inline constexpr double kTol = std::is_same_v<T, dapt::bf16> ? kTolBf16 : kTolF3
 
 }  // namespace dapt_gpu_test
 
-/// Checks rel_l2(got, want) <= tol with the seed and the error in the report.
+/// Checks rel_l2(got, want) <= tol with the seed and the error in the report, and on failure
+/// where they differ (describe_difference). got and want are evaluated once.
 #define DAPT_GPU_REQUIRE_CLOSE(got, want, tol)                                                 \
   do {                                                                                         \
-    const double dapt_err_ = ::dapt_gpu_test::rel_l2((got), (want));                           \
+    const std::vector<float>& dapt_got_ = (got);                                               \
+    const std::vector<float>& dapt_want_ = (want);                                             \
+    const double dapt_err_ = ::dapt_gpu_test::rel_l2(dapt_got_, dapt_want_);                   \
     INFO(#got " vs " #want ": relative L2 " << dapt_err_ << " (tolerance " << (tol)            \
          << "), seed " << ::dapt_gpu_test::run_seed());                                        \
+    if (!(dapt_err_ <= (tol))) UNSCOPED_INFO(::dapt_gpu_test::describe_difference(dapt_got_, dapt_want_)); \
     REQUIRE(dapt_err_ <= (tol));                                                               \
   } while (0)
