@@ -21,6 +21,7 @@
 #include "dapt/backend/cuda/loss.cuh"
 #include "dapt/backend/cuda/matmul.cuh"
 #include "dapt/backend/cuda/norm.cuh"
+#include "dapt/backend/cuda/optim.cuh"
 #include "dapt/backend/cuda/pooling.cuh"
 #include "dapt/backend/cuda/rope.cuh"
 #include "dapt/ops/activation.hpp"

@@ -62,7 +62,7 @@ __global__ void __launch_bounds__(Threads)
   __shared__ unsigned hist[256];
   __shared__ std::uint32_t keep_key[kMaxTopK];
   __shared__ std::int64_t keep_id[kMaxTopK];
-  __shared__ unsigned count, tied;
+  __shared__ unsigned count, tied, at_cut;
   __shared__ unsigned sel_digit, sel_rest, sel_equal;
 
   const std::int64_t q = blockIdx.x;
@@ -123,8 +123,8 @@ __global__ void __launch_bounds__(Threads)
   // 3. Ties at the k-th score: the `rest` smallest ids among them, 8 bits at a time from the top.
   const bool cut_ids = !take_all && rest < equal;
   std::uint64_t id_cut = 0, id_mask = 0;
+  unsigned id_rest = rest;  // after the cut: the rows wanted among those whose id is id_cut
   if (cut_ids) {
-    unsigned id_rest = rest;
     for (int shift = 56; shift >= 0; shift -= 8) {
       for (unsigned b = tid; b < 256; b += blockDim.x) hist[b] = 0;
       __syncthreads();
@@ -154,11 +154,12 @@ __global__ void __launch_bounds__(Threads)
     }
   }
 
-  // 4. Collect the kk survivors (in any order: the sort below fixes it). The rows above the k-th
-  // key (kk - rest of them) fill the first slots, the `rest` tied rows the last ones: with
-  // repeated ids more tied rows can pass the id cut, and the extra ones (equal in score and id)
-  // are dropped without ever displacing a better row.
-  if (tid == 0) count = tied = 0;
+  // 4. Collect the kk survivors (in any order: the sort below fixes it), each kind in its own
+  // range of slots: the rows above the k-th key (kk - rest of them) first; then the tied rows
+  // below the id cut (all wanted); then the tied rows at the id cut, of which id_rest are wanted
+  // (one, with unique ids; with repeated ids the extra ones, equal in score and id, are dropped,
+  // so they never take the slot of a better row).
+  if (tid == 0) count = tied = at_cut = 0;
   __syncthreads();
   const unsigned above = take_all ? kk : kk - rest;
   for (std::int64_t i = tid; i < n; i += blockDim.x) {
@@ -168,10 +169,14 @@ __global__ void __launch_bounds__(Threads)
     unsigned slot;
     if (take_all || key > kth) {
       slot = atomicAdd(&count, 1u);
-    } else if (key == kth && (!cut_ids || id_key(id_of(i)) <= id_cut)) {
-      const unsigned t = atomicAdd(&tied, 1u);
-      if (t >= rest) continue;
-      slot = above + t;
+    } else if (key != kth) {
+      continue;
+    } else if (!cut_ids || id_key(id_of(i)) < id_cut) {
+      slot = above + atomicAdd(&tied, 1u);
+    } else if (id_key(id_of(i)) == id_cut) {
+      const unsigned t = atomicAdd(&at_cut, 1u);
+      if (t >= id_rest) continue;
+      slot = kk - id_rest + t;
     } else {
       continue;
     }
