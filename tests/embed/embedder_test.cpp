@@ -144,7 +144,7 @@ TEST_CASE("embedder: the CPU computes in fp32 only, bf16 mixed precision is refu
   e->set_compute_dtype(DType::kF32);
 }
 
-TEST_CASE("embedder: bidirectional attention sees later tokens; padding on either side changes nothing", "[embed]") {
+TEST_CASE("embedder: bidirectional attention sees later tokens, and padding on either side changes nothing", "[embed]") {
   auto e = make_embedder();
   const std::vector<std::int32_t> a = {1, 50, 60, 70, 80};
   const std::vector<std::int32_t> b = {1, 50, 60, 70, 81};  // only the last token differs

@@ -95,7 +95,7 @@ TEST_CASE("hf_config: older layout with llama3 rope scaling and an eos list", "[
   CHECK(l2.extra.contains("pretraining_tp"));
 }
 
-TEST_CASE("hf_config: linear scaling in both layouts; consistent duplicates are accepted", "[io][config]") {
+TEST_CASE("hf_config: linear scaling in both layouts, and consistent duplicates are accepted", "[io][config]") {
   std::string old = with(kLlama2, R"("rope_scaling": null)", R"("rope_scaling": {"type": "linear", "factor": 4.0})");
   const LlamaConfig a = parse_llama_config(old);
   CHECK(a.rope.type == RopeType::kLinear);

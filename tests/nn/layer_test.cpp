@@ -22,7 +22,7 @@ TEST_CASE("Param allocates a zeroed gradient only when trainable", "[nn][layer]"
   REQUIRE_DAPT_ERROR(p.assign(Tensor<Cpu>::zeros({4, 3}, DType::kF32)), kShape, "(3, 4)");
 }
 
-TEST_CASE("Param computes in F32 on the CPU; BF16 compute is refused there", "[nn][layer]") {
+TEST_CASE("Param computes in F32 on the CPU, and BF16 compute is refused there", "[nn][layer]") {
   nn::Param<Cpu> p(Tensor<Cpu>::zeros({2, 3}, DType::kF32));
   CHECK(p.compute_dtype() == DType::kF32);
   CHECK(p.compute().raw() == p.value().raw());  // forward reads the master itself

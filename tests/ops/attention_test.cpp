@@ -451,7 +451,7 @@ TEST_CASE("attention ops report bad shapes by argument name", "[ops][attention]"
   REQUIRE_DAPT_ERROR(cached(small, small, past), kShape, "cache capacity S = 3");
 }
 
-TEST_CASE("kv_append writes each row's new tokens at its length and nothing else; bad lengths are refused",
+TEST_CASE("kv_append writes each row's new tokens at its length and nothing else, and refuses bad lengths",
           "[ops][attention]") {
   const std::int64_t B = 3, S = 10, Hkv = 2, hd = 4, Tq = 3, row = Hkv * hd;
   const Tensor<Cpu> k = random_tensor({B, Tq, Hkv, hd}, 71), v = random_tensor({B, Tq, Hkv, hd}, 72);

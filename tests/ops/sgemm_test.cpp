@@ -282,7 +282,7 @@ TEST_CASE("MatmulKernels<Cpu> linear ops match a double reference at small and l
   }
 }
 
-TEST_CASE("ops facades on the CPU: BF16 operands throw kDtype (BF16 needs the CUDA backend); F32 messages stand",
+TEST_CASE("ops facades on the CPU: BF16 operands throw kDtype (BF16 needs the CUDA backend), F32 messages stand",
           "[ops]") {
   using dapt::Cpu;
   using dapt::DType;

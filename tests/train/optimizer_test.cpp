@@ -416,7 +416,7 @@ TEST_CASE("AdamW kernel: a large tensor over parallel chunks matches the referen
   REQUIRE_DAPT_ERROR(ops::sum_squares(Tensor<Cpu>::zeros({2}, DType::kI32).view()), kDtype, "F32");
 }
 
-TEST_CASE("AdamW: step_scaled reads the clipping factor from memory; a NaN factor is undone exactly",
+TEST_CASE("AdamW: step_scaled reads the clipping factor from memory, and a NaN factor is undone exactly",
           "[train][optimizer]") {
   // The trainer's device-side path, run on the host: clip_scale from the squared norm, then the
   // update with the factor read from memory. It must equal step(model, lr, clip_coefficient).

@@ -304,7 +304,7 @@ TEST_CASE("Trainer: keep_last keeps the newest checkpoints and resume ignores pa
   fs::remove_all(dir);
 }
 
-TEST_CASE("Trainer: non-finite steps are skipped and counted; K in a row throw kNumeric", "[train][trainer]") {
+TEST_CASE("Trainer: non-finite steps are skipped and counted, and K in a row throw kNumeric", "[train][trainer]") {
   ThreadScope threads(2);
   const fs::path dir = fresh_dir("nan");
   const fs::path metrics = dir / "metrics.jsonl";

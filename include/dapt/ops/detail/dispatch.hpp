@@ -97,9 +97,6 @@ DType common_storage(const char* op, std::initializer_list<StorageOperand<Device
   return first->t->dtype();
 }
 
-/// Checks that `t` holds F32: for the operands that stay fp32 on every device (parameter
-/// gradients, rstd, lse, losses, norms, optimizer tensors). "<what> must be F32, got <dtype>",
-/// with the mixed-precision rule added when it is BF16.
 /// kShape unless every view is contiguous (the kernels walk raw memory).
 template <class Device>
 void check_contiguous(const char* op, std::initializer_list<std::pair<const char*, const TensorView<Device>*>> views) {
@@ -107,6 +104,9 @@ void check_contiguous(const char* op, std::initializer_list<std::pair<const char
     DAPT_CHECK_AS(kShape, t->is_contiguous(), op, ": ", what, " of shape ", t->shape().str(), " must be contiguous");
 }
 
+/// Checks that `t` holds F32: for the operands that stay fp32 on every device (parameter
+/// gradients, rstd, lse, losses, norms, optimizer tensors). "<what> must be F32, got <dtype>",
+/// with the mixed-precision rule added when it is BF16.
 template <class Device>
 void check_f32(const TensorView<Device>& t, const char* what) {
   DAPT_CHECK_AS(kDtype, t.dtype() != DType::kBF16, what,
