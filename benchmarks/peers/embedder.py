@@ -33,12 +33,12 @@ def main():
     import transformers
     from transformers import LlamaModel
 
+    from llama_common import check_loading, fp32_kwargs
+
     torch.set_num_threads(args.threads)
-    model, info = LlamaModel.from_pretrained(args.model, dtype=torch.float32, attn_implementation="sdpa",
+    model, info = LlamaModel.from_pretrained(args.model, **fp32_kwargs(transformers, torch), attn_implementation="sdpa",
                                              output_loading_info=True)
-    problems = {k: list(v) for k, v in info.items() if v}
-    if problems:
-        raise SystemExit(f"{args.model}: the checkpoint does not match LlamaModel: {problems}")
+    check_loading(args.model, info, "LlamaModel")
     model.eval()
     with open(os.path.join(args.model, "passages.txt")) as f:
         passages = [[int(x) for x in line.split()] for line in f if line.strip()]

@@ -16,13 +16,13 @@ def splitmix_ids(count, vocab):
     return (z % np.uint64(vocab)).astype(np.int64)
 
 
-def check_loading(model_dir, info):
+def check_loading(model_dir, info, model_class="LlamaForCausalLM"):
     """Refuses a checkpoint that did not fill the model exactly: transformers would otherwise
     initialise missing tensors at random (quietly, at error verbosity), and the peer would not run
     on the C++ side's weights."""
     problems = {k: list(v) for k, v in info.items() if v}
     if problems:
-        raise SystemExit(f"{model_dir}: the checkpoint does not match LlamaForCausalLM: {problems}")
+        raise SystemExit(f"{model_dir}: the checkpoint does not match {model_class}: {problems}")
 
 
 def fp32_kwargs(transformers, torch):

@@ -80,7 +80,7 @@ import time
 # Inputs
 
 
-from llama_common import check_loading, splitmix_ids  # noqa: E402  (shared with the other peer)
+from llama_common import check_loading, fp32_kwargs, splitmix_ids  # noqa: E402  (shared with the other peers)
 
 
 def load_ids(path):
@@ -134,7 +134,7 @@ def run_hf(args, prompt):
 
     torch.set_num_threads(args.threads)
     transformers.logging.set_verbosity_error()
-    model, info = LlamaForCausalLM.from_pretrained(args.model, dtype=torch.float32, attn_implementation=args.attn,
+    model, info = LlamaForCausalLM.from_pretrained(args.model, **fp32_kwargs(transformers, torch), attn_implementation=args.attn,
                                                    output_loading_info=True)
     check_loading(args.model, info)
     model.eval()

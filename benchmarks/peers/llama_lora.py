@@ -30,13 +30,15 @@ import statistics
 import sys
 import time
 
-from llama_common import check_loading, splitmix_ids  # noqa: E402
+from llama_common import check_loading, fp32_kwargs, splitmix_ids  # noqa: E402
 
 
 def run(args, method, rank, ids, lib):
     torch, LlamaForCausalLM, peft = lib
-    model, info = LlamaForCausalLM.from_pretrained(args.model, dtype=torch.float32, attn_implementation="sdpa",
-                                                   output_loading_info=True)
+    import transformers
+
+    model, info = LlamaForCausalLM.from_pretrained(args.model, **fp32_kwargs(transformers, torch),
+                                                   attn_implementation="sdpa", output_loading_info=True)
     check_loading(args.model, info)
     if rank:
         cfg = peft.LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.0, target_modules="all-linear")

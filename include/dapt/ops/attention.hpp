@@ -33,7 +33,7 @@ void check_attention_arg(const char* fn, const char* name, const TensorView<Devi
                 dtype_name(t.dtype()));
   DAPT_CHECK_AS(kShape, t.shape() == expected, fn, ": ", name, " has shape ", t.shape().str(), ", expected ",
                 layout, " = ", expected.str(), " to match ", relative_to, " of shape ", ref.shape().str());
-  DAPT_CHECK_AS(kShape, t.is_contiguous(), fn, ": ", name, " of shape ", t.shape().str(), " must be contiguous");
+  check_contiguous<Device>(fn, {{name, &t}});
 }
 
 /// Checks that storage argument `name` is F32 (or BF16 off the CPU) and, unless it is q, has q's dtype.
@@ -60,7 +60,7 @@ template <class Device>
 void check_attention_query(const char* fn, const TensorView<Device>& q) {
   check_attention_storage(fn, "q", q, q);
   DAPT_CHECK_AS(kShape, q.rank() == 4, fn, ": q must be (B, T, H, hd), got shape ", q.shape().str());
-  DAPT_CHECK_AS(kShape, q.is_contiguous(), fn, ": q of shape ", q.shape().str(), " must be contiguous");
+  check_contiguous<Device>(fn, {{"q", &q}});
   DAPT_CHECK_AS(kShape, q.dim(3) > 0, fn, ": q of shape ", q.shape().str(), " has head_dim 0");
 }
 
@@ -75,7 +75,7 @@ void check_attention_key(const char* fn, const char* name, const TensorView<Devi
   DAPT_CHECK_AS(kShape, k.dim(2) > 0 && q.dim(2) % k.dim(2) == 0, fn, ": q of shape ", q.shape().str(), " has ",
                 q.dim(2), " heads, not a multiple of the ", k.dim(2), " kv heads of ", name, " of shape ",
                 k.shape().str());
-  DAPT_CHECK_AS(kShape, k.is_contiguous(), fn, ": ", name, " of shape ", k.shape().str(), " must be contiguous");
+  check_contiguous<Device>(fn, {{name, &k}});
 }
 
 /// Throws kInvalidArgument when output `out` shares memory with `other`.
@@ -196,16 +196,14 @@ void kv_append(const TensorView<Device>& k, const TensorView<Device>& v, const T
                const TensorView<Device>& v_cache, const TensorView<Device>& past) {
   constexpr const char* fn = "kv_append";
   detail::check_attention_storage(fn, "k", k, k);
-  DAPT_CHECK_AS(kShape, k.rank() == 4 && k.is_contiguous(), fn, ": k must be contiguous (B, Tq, Hkv, hd), got shape ",
-                k.shape().str());
+  DAPT_CHECK_AS(kShape, k.rank() == 4, fn, ": k must be (B, Tq, Hkv, hd), got shape ", k.shape().str());
   const std::int64_t B = k.dim(0), Tq = k.dim(1), Hkv = k.dim(2), hd = k.dim(3);
   detail::check_attention_storage_arg(fn, "v", v, k, k.shape(), "the shape of k", "k", k);
   detail::check_attention_storage(fn, "k_cache", k_cache, k);
   DAPT_CHECK_AS(kShape, k_cache.rank() == 4 && k_cache.dim(0) == B && k_cache.dim(2) == Hkv && k_cache.dim(3) == hd,
                 fn, ": k_cache has shape ", k_cache.shape().str(), ", expected (", B, ", S, ", Hkv, ", ", hd,
                 ") to match k of shape ", k.shape().str());
-  DAPT_CHECK_AS(kShape, k_cache.is_contiguous(), fn, ": k_cache of shape ", k_cache.shape().str(),
-                " must be contiguous");
+  detail::check_contiguous<Device>(fn, {{"k", &k}, {"k_cache", &k_cache}});
   const std::int64_t S = k_cache.dim(1);
   detail::check_attention_storage_arg(fn, "v_cache", v_cache, k, k_cache.shape(), "the shape of k_cache", "k_cache",
                                       k_cache);

@@ -189,7 +189,7 @@ void check_rope_args(const char* fn, const char* xname, const TensorView<Device>
   DAPT_CHECK_AS(kDtype, is_storage_dtype<Device>(x.dtype()), fn, ": ", xname, " must be ", storage_dtypes<Device>(),
                 ", got ", dtype_name(x.dtype()));
   DAPT_CHECK_AS(kShape, x.rank() == 4, fn, ": ", xname, " must be (B, T, H, hd), got shape ", x.shape().str());
-  DAPT_CHECK_AS(kShape, x.is_contiguous(), fn, ": ", xname, " of shape ", x.shape().str(), " must be contiguous");
+  check_contiguous<Device>(fn, {{xname, &x}});
   DAPT_CHECK_AS(kShape, x.dim(3) == table.head_dim(), fn, ": ", xname, " of shape ", x.shape().str(),
                 " has head_dim ", x.dim(3), " but the RopeTable was built for head_dim ", table.head_dim());
   DAPT_CHECK_AS(kDtype, positions.dtype() == DType::kI32, fn, ": positions must be I32, got ",
@@ -197,7 +197,7 @@ void check_rope_args(const char* fn, const char* xname, const TensorView<Device>
   DAPT_CHECK_AS(kShape, positions.shape() == Shape({x.dim(0), x.dim(1)}), fn, ": positions has shape ",
                 positions.shape().str(), ", expected (B, T) = (", x.dim(0), ", ", x.dim(1), ") to match ", xname,
                 " of shape ", x.shape().str());
-  DAPT_CHECK_AS(kShape, positions.is_contiguous(), fn, ": positions must be contiguous");
+  check_contiguous<Device>(fn, {{"positions", &positions}});
 }
 
 }  // namespace detail

@@ -91,6 +91,22 @@ std::vector<std::int64_t> shuffled_ids(std::mt19937_64& g, std::int64_t n) {
   return ids;
 }
 
+/// FlatSearch::topk of host scores, ids (empty: the row index) and validity bytes (empty: all
+/// valid) on the device; the number of slots that differ from the brute force.
+std::int64_t device_topk_mismatches(const std::vector<float>& scores, const std::vector<std::int64_t>& ids,
+                                    const std::vector<std::uint8_t>& valid, std::int64_t q, std::int64_t n,
+                                    std::int64_t k) {
+  DeviceBuffer<float> d_scores(scores), d_top(static_cast<std::size_t>(q * k));
+  DeviceBuffer<std::int64_t> d_ids(ids.size()), d_top_ids(static_cast<std::size_t>(q * k));
+  DeviceBuffer<std::uint8_t> d_valid(valid.size());
+  d_ids.write(ids);
+  d_valid.write(valid);
+  d_top.poison();
+  dapt::cuda::FlatSearch::topk(d_scores.get(), ids.empty() ? nullptr : d_ids.get(),
+                               valid.empty() ? nullptr : d_valid.get(), q, n, k, d_top.get(), d_top_ids.get());
+  return mismatches(d_top.download(), d_top_ids.read(), brute_topk(scores, ids, valid, q, n, k));
+}
+
 }  // namespace
 
 TEST_CASE("gpu search: top-k of tied scores matches the brute-force ranking", "[gpu][search]") {
@@ -114,17 +130,7 @@ TEST_CASE("gpu search: top-k of tied scores matches the brute-force ranking", "[
             std::bernoulli_distribution keep(0.8);
             for (std::int64_t i = 0; i < n; ++i) valid.push_back(keep(g) ? 1 : 0);
           }
-          DeviceBuffer<float> d_scores(scores), d_top(static_cast<std::size_t>(q * k));
-          DeviceBuffer<std::int64_t> d_ids(ids.size()), d_top_ids(static_cast<std::size_t>(q * k));
-          DeviceBuffer<std::uint8_t> d_valid(valid.size());
-          d_ids.write(ids);
-          d_valid.write(valid);
-          d_top.poison();
-          dapt::cuda::FlatSearch::topk(d_scores.get(), with_ids ? d_ids.get() : nullptr,
-                                       with_mask ? d_valid.get() : nullptr, q, n, k, d_top.get(), d_top_ids.get());
-          const auto got_scores = d_top.download();
-          const auto got_ids = d_top_ids.read();
-          REQUIRE(mismatches(got_scores, got_ids, brute_topk(scores, ids, valid, q, n, k)) == 0);
+          REQUIRE(device_topk_mismatches(scores, ids, valid, q, n, k) == 0);
         }
 }
 
@@ -139,14 +145,7 @@ TEST_CASE("gpu search: repeated ids at the k-th score never displace a better ro
     std::vector<std::int64_t> ids(static_cast<std::size_t>(n));
     for (std::int64_t i = 0; i < n; ++i) ids[static_cast<std::size_t>(i)] = i % 97 - 20;
     std::shuffle(ids.begin(), ids.end(), g);
-    DeviceBuffer<float> d_scores(scores), d_top(static_cast<std::size_t>(q * k));
-    DeviceBuffer<std::int64_t> d_ids(ids.size()), d_top_ids(static_cast<std::size_t>(q * k));
-    d_ids.write(ids);
-    d_top.poison();
-    dapt::cuda::FlatSearch::topk(d_scores.get(), d_ids.get(), nullptr, q, n, k, d_top.get(), d_top_ids.get());
-    const auto got_scores = d_top.download();
-    const auto got_ids = d_top_ids.read();
-    REQUIRE(mismatches(got_scores, got_ids, brute_topk(scores, ids, {}, q, n, k)) == 0);
+    REQUIRE(device_topk_mismatches(scores, ids, {}, q, n, k) == 0);
   }
 }
 

@@ -29,6 +29,7 @@ namespace detail {
 inline constexpr int kPoolThreads = 256;          // a multiple of 32 (block_sum)
 inline constexpr int kPoolBackwardTokens = 32;    // tokens of one row per backward block
 inline constexpr std::size_t kPoolDefaultSharedBytes = 48 * 1024;
+inline constexpr int kPoolReduceSlots = 32;       // the block reductions' static shared floats
 
 /// The number of real tokens of a row's mask m (len) and the token a last/first pooling reads
 /// (0 when the row has none, as on the CPU). Called by the whole block (it synchronises).
@@ -54,7 +55,7 @@ template <class T>
 __global__ void pool_forward_kernel(const T* h, const std::int32_t* mask, T* out, float* norms, std::int64_t len,
                                     std::int64_t c, backend::PoolMode mode, bool normalize) {
   extern __shared__ float pooled[];  // (C): the row's pooled vector before normalisation
-  __shared__ float red[32];
+  __shared__ float red[kPoolReduceSlots];
   const std::int64_t n = blockIdx.x;
   const std::int32_t* m = mask + n * len;
   const T* hn = h + n * len * c;
@@ -86,7 +87,7 @@ __global__ void pool_forward_kernel(const T* h, const std::int32_t* mask, T* out
 template <class T>
 __global__ void pool_backward_kernel(const T* dout, const T* out, const float* norms, const std::int32_t* mask, T* dh,
                                      std::int64_t len, std::int64_t c, backend::PoolMode mode, bool normalize) {
-  __shared__ float red[32];
+  __shared__ float red[kPoolReduceSlots];
   const std::int64_t n = blockIdx.x;
   const std::int64_t t0 = static_cast<std::int64_t>(blockIdx.y) * kPoolBackwardTokens;
   const std::int64_t t1 = t0 + kPoolBackwardTokens < len ? t0 + kPoolBackwardTokens : len;
@@ -130,9 +131,9 @@ cudaError_t pool_forward(const T* h, const std::int32_t* mask, T* out, float* no
   if (n <= 0) return cudaSuccess;
   if (n > 0x7fffffff) return cudaErrorInvalidValue;
   const std::size_t shared = static_cast<std::size_t>(c > 0 ? c : 0) * sizeof(float);
-  // The default limit covers the static shared memory (red[32]) too: rows wider than 12256
+  // The default limit covers the kernel's static shared memory too: rows wider than 12256
   // features need the opt-in shared memory (up to 227 KiB on Hopper).
-  if (shared + 32 * sizeof(float) > detail::kPoolDefaultSharedBytes) {
+  if (shared + detail::kPoolReduceSlots * sizeof(float) > detail::kPoolDefaultSharedBytes) {
     const cudaError_t e = cudaFuncSetAttribute(detail::pool_forward_kernel<T>,
                                                cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared));
     if (e != cudaSuccess) return e;
