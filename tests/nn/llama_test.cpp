@@ -15,6 +15,7 @@
 #include "dapt/nn/generate.hpp"
 #include "dapt/nn/llama.hpp"
 #include "dapt/nn/resize_vocab.hpp"
+#include "dapt/tokenizer/builders.hpp"
 #include "dapt/tokenizer/sentencepiece.hpp"
 #include "dapt/train/optimizer.hpp"
 #include "dapt_catch.hpp"
@@ -383,6 +384,70 @@ TEST_CASE("generate: seeded sampling, EOS, stop strings and streaming", "[nn][ll
     CHECK(out.reason == nn::StopReason::kCallback);
     CHECK(out.tokens.size() == 3);
   }
+}
+
+TEST_CASE("generate picks the tokens of a plain decode loop: full forwards and nn::Sampler", "[nn][llama][generate]") {
+  // The reference recomputes each row's whole context without a KV cache and samples its last
+  // logits with one nn::Sampler, rows taking their draws in generate's order (every unfinished
+  // row once per round, in row order). A tokenizer of 256 byte tokens leaves ids 256..319 of the
+  // model unsampled.
+  auto model = io::load_llama(kFixture);
+  std::vector<std::string> bytes;
+  for (int b = 0; b < 256; ++b) bytes.emplace_back(1, static_cast<char>(b));
+  const auto tok = tokenizer::make_byte_level_tokenizer(bytes, {}, {});
+  REQUIRE(tok.vocab_size() == 256);
+  const std::vector<std::vector<std::int32_t>> prompts = {{5, 17, 42, 99, 120, 7}, {9, 8, 7}, {200, 201, 202, 203}};
+  auto reference = [&](const nn::GenerationOptions& o, std::int64_t allowed) {
+    nn::Sampler sampler(o.sampling, o.seed);
+    std::vector<std::vector<std::int32_t>> context = prompts, out(prompts.size());
+    for (std::int64_t round = 0; round < o.max_new_tokens; ++round)
+      for (std::size_t i = 0; i < prompts.size(); ++i) {
+        const auto t = static_cast<std::int64_t>(context[i].size());
+        const TensorView<Cpu> ids(context[i].data(), DType::kI32, {1, t});
+        const float* last = model->forward(ids).data<const float>() + (t - 1) * model->config().vocab_size;
+        std::vector<float> row(last, last + allowed);
+        const std::int32_t next = sampler.sample(row, context[i]);
+        context[i].push_back(next);
+        out[i].push_back(next);
+      }
+    return out;
+  };
+  nn::GenerationOptions o;
+  o.max_new_tokens = 8;
+  o.ignore_config_eos = true;
+  for (const auto& sampling : {nn::SamplingOptions{.temperature = 1.0f, .top_k = 0, .top_p = 1.0f,
+                                                   .repetition_penalty = 1.0f, .greedy = true},
+                               nn::SamplingOptions{.temperature = 0.0f, .top_k = 0, .top_p = 1.0f,
+                                                   .repetition_penalty = 1.5f, .greedy = false},
+                               nn::SamplingOptions{.temperature = 1.3f, .top_k = 30, .top_p = 0.9f,
+                                                   .repetition_penalty = 1.2f, .greedy = false},
+                               nn::SamplingOptions{.temperature = 0.8f, .top_k = 0, .top_p = 1.0f,
+                                                   .repetition_penalty = 1.0f, .greedy = false}}) {
+    o.sampling = sampling;
+    for (std::uint64_t seed : {3u, 4u}) {
+      o.seed = seed;
+      INFO("temperature " << sampling.temperature << ", top_k " << sampling.top_k << ", top_p " << sampling.top_p
+                          << ", penalty " << sampling.repetition_penalty << ", seed " << seed);
+      const auto want = reference(o, model->config().vocab_size);
+      const auto got = nn::generate(*model, prompts, o);
+      const auto want_tok = reference(o, 256);
+      const auto got_tok = nn::generate(*model, prompts, o, &tok);
+      for (std::size_t i = 0; i < prompts.size(); ++i) {
+        CHECK(got[i].tokens == want[i]);
+        CHECK(got_tok[i].tokens == want_tok[i]);
+        for (auto t : got_tok[i].tokens) CHECK(t < 256);
+      }
+    }
+  }
+  // A prompt id the tokenizer does not have (a padding row of the model) is named.
+  REQUIRE_DAPT_ERROR(nn::generate(*model, std::vector<std::int32_t>{5, 300}, o, &tok), kOutOfRange,
+                     "prompt 0 token 1 is id 300, which the tokenizer (256 ids) does not have");
+  nn::GenerationOptions bad = o;
+  bad.sampling.top_p = 0.0f;
+  REQUIRE_DAPT_ERROR(nn::generate(*model, std::vector<std::int32_t>{5}, bad), kInvalidArgument, "top_p");
+  nn::GenerationOptions none;
+  none.max_new_tokens = 0;
+  CHECK(nn::generate(*model, std::vector<std::int32_t>{5}, none).tokens.empty());
 }
 
 TEST_CASE("a training step and a decode step at a fixed shape allocate no tensor memory", "[nn][llama][memory]") {

@@ -18,5 +18,6 @@ template <class Device> struct LossKernels;        ///< softmax cross-entropy
 template <class Device> struct OptimKernels;       ///< AdamW, gradient norms, clipping
 template <class Device> struct PoolingKernels;     ///< sequence pooling + L2 normalisation (embedders)
 template <class Device> struct ElementwiseKernels; ///< the residual stream's add and copy
+template <class Device> struct SamplingKernels;    ///< next-token choice from logits rows (generation)
 
 }  // namespace dapt::backend

@@ -13,15 +13,15 @@
 #include <functional>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <vector>
 
 #include "dapt/core/error.hpp"
+#include "dapt/core/rng.hpp"
 #include "dapt/core/tensor.hpp"
 #include "dapt/nn/kv_cache.hpp"
 #include "dapt/nn/llama.hpp"
 #include "dapt/nn/sampling.hpp"
-#include "dapt/ops/elementwise.hpp"
+#include "dapt/ops/sampling.hpp"
 #include "dapt/tokenizer/tokenizer.hpp"
 
 namespace dapt::nn {
@@ -117,8 +117,14 @@ class TextStream {
 
 /// Generates a continuation of each prompt (token ids). `tok` (optional) enables text output,
 /// streaming text and stop strings; with it, logits of ids the tokenizer does not have (padding
-/// rows of a resized model) are never sampled. Works on `Llama<Cpu>` and `Llama<Cuda>` alike: the
-/// model and its KV cache stay on the device, the tokens are chosen on the host.
+/// rows of a resized model) are never sampled, and a prompt holding such an id throws
+/// kOutOfRange. Works on `Llama<Cpu>` and `Llama<Cuda>` alike: the model, its KV cache, the
+/// logits and the sampling (`ops::sample_tokens`) stay on the device. Per generated token the
+/// host sends the rows' input ids and uniform draws and gets back one id per row (on a GPU, one
+/// host synchronisation per token: the host decides EOS, stop strings and streaming). The draws
+/// come from one `Rng` seeded with `opt.seed`, one per sampled row in row order as `Sampler`
+/// takes them, so a seed reproduces a run, and the CPU and the GPU pick the same tokens up to
+/// the logits' rounding.
 template <class Device>
 std::vector<GenerationOutput> generate(Llama<Device>& model, const std::vector<std::vector<std::int32_t>>& prompts,
                                        const GenerationOptions& opt, const tokenizer::Tokenizer* tok = nullptr,
@@ -126,6 +132,7 @@ std::vector<GenerationOutput> generate(Llama<Device>& model, const std::vector<s
   DAPT_CHECK(!prompts.empty(), "generate: no prompts");
   DAPT_CHECK(opt.max_new_tokens >= 0, "generate: max_new_tokens must be non-negative, got ", opt.max_new_tokens);
   DAPT_CHECK(opt.stop_strings.empty() || tok, "generate: stop strings need a tokenizer");
+  validate_sampling_options(opt.sampling);
   const std::int64_t v = model.config().vocab_size;
   const std::int64_t allowed = tok ? std::min<std::int64_t>(v, static_cast<std::int64_t>(tok->vocab_size())) : v;
   std::vector<std::int32_t> eos = opt.eos_token_ids;
@@ -135,29 +142,69 @@ std::vector<GenerationOutput> generate(Llama<Device>& model, const std::vector<s
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     DAPT_CHECK(!prompts[i].empty(), "generate: prompt ", i, " is empty");
     // Checked here for every device: a GPU embedding kernel cannot throw for an id it does not have.
-    for (std::size_t j = 0; j < prompts[i].size(); ++j)
-      DAPT_CHECK_AS(kOutOfRange, prompts[i][j] >= 0 && prompts[i][j] < v, "generate: prompt ", i, " token ", j, " is id ",
-                    prompts[i][j], ", outside the model's vocabulary of ", v);
+    for (std::size_t j = 0; j < prompts[i].size(); ++j) {
+      const std::int32_t id = prompts[i][j];
+      DAPT_CHECK_AS(kOutOfRange, id >= 0 && id < v, "generate: prompt ", i, " token ", j, " is id ", id,
+                    ", outside the model's vocabulary of ", v);
+      DAPT_CHECK_AS(kOutOfRange, id < allowed, "generate: prompt ", i, " token ", j, " is id ", id,
+                    ", which the tokenizer (", allowed, " ids) does not have");
+    }
     longest = std::max(longest, prompts[i].size());
   }
-  const auto rows = static_cast<std::int64_t>(prompts.size());
-  KvCache<Device> cache(model.config(), rows, static_cast<std::int64_t>(longest) + std::max<std::int64_t>(opt.max_new_tokens, 1),
-                        model.compute_dtype());
-  Sampler sampler(opt.sampling, opt.seed);
   std::vector<GenerationOutput> out(prompts.size());
-  std::vector<std::vector<std::int32_t>> context(prompts.begin(), prompts.end());
+  if (opt.max_new_tokens == 0) return out;
+  const auto rows = static_cast<std::int64_t>(prompts.size());
+  // Each row's context (prompt, then its new tokens) has room for every token it can see: a row
+  // takes at most max_new_tokens - 1 appends (its first new token comes from the prefill).
+  const std::int64_t capacity = static_cast<std::int64_t>(longest) + opt.max_new_tokens;
+  KvCache<Device> cache(model.config(), rows, capacity, model.compute_dtype());
+  Rng rng(opt.seed);
+  const bool draws = draws_uniform(opt.sampling);
   std::vector<detail::TextStream> streams;
   for (std::size_t i = 0; i < prompts.size(); ++i) streams.emplace_back(tok, &opt.stop_strings);
-  std::vector<char> done(prompts.size(), opt.max_new_tokens == 0);
-  std::vector<std::int32_t> next(prompts.size(), 0);
-  std::vector<float> row_logits(static_cast<std::size_t>(allowed));
+  std::vector<char> done(prompts.size(), 0);
 
-  auto choose = [&](std::size_t i, const float* logits) {
-    std::copy(logits, logits + allowed, row_logits.begin());
-    const std::int32_t t = sampler.sample(row_logits, context[i]);
+  // Device buffers, made once: the input ids (the longest prompt for a prefill, one id per row
+  // for a decode step), the contexts the repetition penalty reads, each row's draw and token.
+  auto ids = Tensor<Device>::empty({std::max(static_cast<std::int64_t>(longest), rows)}, DType::kI32);
+  auto context = Tensor<Device>::empty({rows, capacity}, DType::kI32);
+  auto lengths = Tensor<Device>::empty({rows}, DType::kI32);
+  auto row_draws = Tensor<Device>::empty({rows}, DType::kF64);
+  auto tokens = Tensor<Device>::empty({rows}, DType::kI32);
+  {
+    auto host_context = Tensor<Cpu>::zeros({rows, capacity}, DType::kI32);
+    auto host_lengths = Tensor<Cpu>::empty({rows}, DType::kI32);
+    for (std::int64_t i = 0; i < rows; ++i) {
+      const auto& p = prompts[static_cast<std::size_t>(i)];
+      std::copy(p.begin(), p.end(), host_context.template data<std::int32_t>() + i * capacity);
+      host_lengths.template data<std::int32_t>()[i] = static_cast<std::int32_t>(p.size());
+    }
+    upload(host_context.view(), context.view());
+    upload(host_lengths.view(), lengths.view());
+  }
+  std::vector<std::int32_t> next(prompts.size(), 0);  // each row's latest token: the next step's input
+  std::vector<double> u(prompts.size(), 0.0);
+  std::vector<std::int32_t> picked(prompts.size(), 0);
+  const TensorView<Cpu> host_u(u.data(), DType::kF64, {rows});
+  const TensorView<Cpu> host_picked(picked.data(), DType::kI32, {rows});
+
+  // Samples rows [row0, row0 + logits.dim(0)) from their logits (among the first `allowed` ids).
+  auto sample = [&](const TensorView<Device>& logits, std::int64_t row0, const char* when, std::int64_t n) {
+    const std::int64_t r = logits.dim(0);
+    try {
+      ops::sample_tokens(logits.slice(1, 0, allowed), context.view().slice(0, row0, row0 + r),
+                         lengths.view().slice(0, row0, row0 + r), opt.sampling,
+                         row_draws.view().slice(0, row0, row0 + r), tokens.view().slice(0, row0, row0 + r));
+    } catch (const Error& e) {
+      DAPT_FAIL(e.category(), "generate: ", when, " ", n, ": ", e.message());
+    }
+  };
+  // Takes row i's token: records it, streams its text, decides whether the row stops.
+  auto choose = [&](std::size_t i, std::int32_t t) {
+    DAPT_CHECK_AS(kNumeric, t != kInvalidToken, "generate: row ", i, ", new token ", out[i].tokens.size(),
+                  ": no token can be sampled (a NaN or +inf logit, or every candidate is -inf)");
     GenerationOutput& o = out[i];
     o.tokens.push_back(t);
-    context[i].push_back(t);
     next[i] = t;
     const bool is_eos = std::find(eos.begin(), eos.end(), t) != eos.end();
     const bool at_limit = static_cast<std::int64_t>(o.tokens.size()) >= opt.max_new_tokens;
@@ -176,49 +223,34 @@ std::vector<GenerationOutput> generate(Llama<Device>& model, const std::vector<s
     else if (at_limit && !done[i]) o.reason = StopReason::kLength, done[i] = 1;
   };
 
-  // On a GPU the ids go up and each step's last-token logits come down (R x V floats, one
-  // synchronisation per generated token; bf16 logits are widened on the device first); sampling
-  // runs on the host with the same Sampler, so a seed gives the same tokens on both devices up to
-  // the logits' rounding.
-  Tensor<Device> dev_ids, dev_logits;
-  Tensor<Cpu> host_logits;
-  if constexpr (!std::is_same_v<Device, Cpu>) {
-    // Room for the longest prompt (a prefill) and for one id per row (a decode step).
-    dev_ids = Tensor<Device>::empty({std::max(static_cast<std::int64_t>(longest), rows)}, DType::kI32);
-    if (model.compute_dtype() != DType::kF32) dev_logits = Tensor<Device>::empty({rows * v}, DType::kF32);
-    host_logits = Tensor<Cpu>::empty({rows * v}, DType::kF32);
+  // Prefill: each prompt into its own cache row, its first new token sampled there.
+  for (std::int64_t i = 0; i < rows; ++i) {
+    const auto& p = prompts[static_cast<std::size_t>(i)];
+    const auto len = static_cast<std::int64_t>(p.size());
+    const TensorView<Device> d = ids.view().slice(0, 0, len).reshape({1, len});
+    upload(TensorView<Cpu>(const_cast<std::int32_t*>(p.data()), DType::kI32, {1, len}), d);
+    const TensorView<Device> logits = model.forward_cached(d, cache, i);
+    u[static_cast<std::size_t>(i)] = draws ? rng.uniform_double() : 0.0;
+    upload(host_u.slice(0, i, i + 1), row_draws.view().slice(0, i, i + 1));
+    sample(logits, i, "prompt", i);
   }
-  // ids (r, t) host int32 -> forward_cached on rows [row0, row0 + r) -> host logits (r, V).
-  auto step = [&](const std::int32_t* ids, std::int64_t r, std::int64_t t, std::int64_t row0) -> const float* {
-    const TensorView<Cpu> host_ids(const_cast<std::int32_t*>(ids), DType::kI32, {r, t});
-    if constexpr (std::is_same_v<Device, Cpu>) {
-      return model.forward_cached(host_ids, cache, row0).template data<const float>();
-    } else {
-      const TensorView<Device> d = dev_ids.view().slice(0, 0, r * t).reshape({r, t});
-      upload(host_ids, d);
-      const TensorView<Device> logits = model.forward_cached(d, cache, row0);
-      TensorView<Device> wide = logits;
-      if (logits.dtype() != DType::kF32) {
-        wide = dev_logits.view().slice(0, 0, r * v).reshape({r, v});
-        ops::convert(logits, wide);
-      }
-      const TensorView<Cpu> h = host_logits.view().slice(0, 0, r * v).reshape({r, v});
-      download(wide, h);
-      return h.template data<const float>();
-    }
-  };
-  if (opt.max_new_tokens > 0) {
-    for (std::int64_t i = 0; i < rows; ++i) {
-      const auto& p = prompts[static_cast<std::size_t>(i)];
-      choose(static_cast<std::size_t>(i), step(p.data(), 1, static_cast<std::int64_t>(p.size()), i));
-    }
-    while (std::find(done.begin(), done.end(), 0) != done.end()) {
-      // Finished rows still step (feeding their last token) so all rows decode as one batch;
-      // their outputs are ignored.
-      const float* logits = step(next.data(), rows, 1, 0);
-      for (std::int64_t i = 0; i < rows; ++i)
-        if (!done[static_cast<std::size_t>(i)]) choose(static_cast<std::size_t>(i), logits + i * v);
-    }
+  download(tokens.view(), host_picked);
+  for (std::size_t i = 0; i < prompts.size(); ++i) choose(i, picked[i]);
+
+  // Decode: every row steps together, one token each. Finished rows still step (feeding their
+  // last token, which only repeats an id of their context) so that the batch keeps its shape;
+  // their tokens are ignored and they take no draw.
+  for (std::int64_t step = 1; std::find(done.begin(), done.end(), 0) != done.end(); ++step) {
+    const TensorView<Device> d = ids.view().slice(0, 0, rows);
+    upload(TensorView<Cpu>(next.data(), DType::kI32, {rows}), d);
+    ops::append_tokens(d, context.view(), lengths.view());
+    const TensorView<Device> logits = model.forward_cached(d.reshape({rows, 1}), cache, 0);
+    for (std::size_t i = 0; i < prompts.size(); ++i) u[i] = draws && !done[i] ? rng.uniform_double() : 0.0;
+    upload(host_u, row_draws.view());
+    sample(logits, 0, "decode step", step);
+    download(tokens.view(), host_picked);
+    for (std::size_t i = 0; i < prompts.size(); ++i)
+      if (!done[i]) choose(i, picked[i]);
   }
   for (std::size_t i = 0; i < out.size(); ++i) out[i].text = streams[i].text();
   return out;

@@ -44,6 +44,17 @@ struct SamplingOptions {
   bool greedy = false;
 };
 
+/// The token id that a device sampler writes for a row the CPU `Sampler` would reject with an
+/// exception (a NaN or +inf logit, a context id outside the vocabulary, no finite logit to sample):
+/// a device cannot throw without a host synchronisation.
+inline constexpr std::int32_t kInvalidToken = -1;
+
+/// Whether `Sampler` consumes a uniform draw for a row with these options: exactly one
+/// `uniform_double()` per row unless it takes the argmax (greedy, or temperature 0). A caller
+/// that samples elsewhere (`ops::sample_tokens`) draws its u this way, in row order, to keep the
+/// Sampler's random stream.
+inline bool draws_uniform(const SamplingOptions& o) noexcept { return !(o.greedy || o.temperature == 0.0f); }
+
 /// Throws kInvalidArgument naming the first option outside its domain (NaN included).
 inline void validate_sampling_options(const SamplingOptions& o) {
   DAPT_CHECK(std::isfinite(o.temperature) && o.temperature >= 0.0f,
@@ -142,6 +153,20 @@ class Sampler {
   /// context id outside the vocabulary, kNumeric for NaN or +inf logits (naming the index) and
   /// for a row with no finite logit when sampling.
   std::int32_t sample(std::span<float> logits, std::span<const std::int32_t> context = {}) {
+    return pick(logits, context, [this] { return rng_.uniform_double(); });
+  }
+
+  /// As `sample`, with the uniform draw `u` in [0, 1) given instead of taken from `rng()` (which is
+  /// left untouched); `u` is read only when `draws_uniform(options())`. This is how a row sampled
+  /// elsewhere (`ops::sample_tokens`) follows a stream of draws taken from one Rng.
+  std::int32_t sample_with_draw(std::span<float> logits, std::span<const std::int32_t> context, double u) {
+    return pick(logits, context, [u] { return u; });
+  }
+
+ private:
+  /// The body of `sample`: `draw()` yields the uniform, called once and only when sampling.
+  template <class Draw>
+  std::int32_t pick(std::span<float> logits, std::span<const std::int32_t> context, Draw&& draw) {
     const std::size_t n = logits.size();
     DAPT_CHECK(n > 0, "Sampler::sample: the logits row is empty");
     DAPT_CHECK(n <= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()), "Sampler::sample: a vocabulary of ",
@@ -159,7 +184,7 @@ class Sampler {
       DAPT_CHECK_AS(kNumeric, !(std::isinf(l) && l > 0.0f), "Sampler::sample: logit ", i, " is +inf");
       if (l > logits[best]) best = i;
     }
-    if (options_.greedy || options_.temperature == 0.0f) return static_cast<std::int32_t>(best);
+    if (!draws_uniform(options_)) return static_cast<std::int32_t>(best);
     const float max_logit = logits[best];
     DAPT_CHECK_AS(kNumeric, max_logit != kNegInf, "Sampler::sample: every logit is -inf; no token can be sampled");
 
@@ -207,7 +232,7 @@ class Sampler {
     }
 
     // Inverse CDF with one uniform draw.
-    const double u = rng_.uniform_double() * total;
+    const double u = draw() * total;
     double acc = 0.0;
     std::size_t last_positive = 0;
     for (std::size_t j = 0; j < count; ++j) {
@@ -219,7 +244,6 @@ class Sampler {
     return ids_[last_positive];  // u * total rounded up to total
   }
 
- private:
   /// Grows the scratch buffers to a vocabulary of n (never shrinks them).
   void reserve(std::size_t n) {
     if (seen_.size() >= n) return;

@@ -78,17 +78,6 @@ void check_attention_key(const char* fn, const char* name, const TensorView<Devi
   check_contiguous<Device>(fn, {{name, &k}});
 }
 
-/// Throws kInvalidArgument when output `out` shares memory with `other`.
-template <class Device>
-void check_attention_disjoint(const char* fn, const char* out_name, const TensorView<Device>& out,
-                              const char* other_name, const TensorView<Device>& other) {
-  if (!out.raw() || !other.raw() || out.nbytes() == 0 || other.nbytes() == 0) return;
-  const auto* a = static_cast<const std::byte*>(out.raw());
-  const auto* b = static_cast<const std::byte*>(other.raw());
-  DAPT_CHECK(a + out.nbytes() <= b || b + other.nbytes() <= a, fn, ": ", out_name, " overlaps ", other_name,
-             " in memory; the output needs its own buffer");
-}
-
 inline void check_attention_scale(const char* fn, float scale) {
   DAPT_CHECK(std::isfinite(scale), fn, ": scale must be finite, got ", scale);
 }
@@ -127,10 +116,10 @@ void attention_forward(const TensorView<Device>& q, const TensorView<Device>& k,
   detail::check_attention_arg(fn, "lse", lse, DType::kF32, Shape{B, H, T}, "(B, H, T)", "q", q);
   detail::check_attention_scale(fn, scale);
   for (const auto& [name, t] : {std::pair{"q", q}, std::pair{"k", k}, std::pair{"v", v}}) {
-    detail::check_attention_disjoint(fn, "out", out, name, t);
-    detail::check_attention_disjoint(fn, "lse", lse, name, t);
+    detail::check_disjoint(fn, "out", out, name, t);
+    detail::check_disjoint(fn, "lse", lse, name, t);
   }
-  detail::check_attention_disjoint(fn, "out", out, "lse", lse);
+  detail::check_disjoint(fn, "out", out, "lse", lse);
   detail::with_storage_type<Device>(q.dtype(), fn, [&](auto tag) {
     using E = typename decltype(tag)::type;  // the storage type (T names the sequence length)
     backend::AttentionKernels<Device>::forward(
@@ -168,11 +157,11 @@ void attention_backward(const TensorView<Device>& q, const TensorView<Device>& k
                                                                {"segment_ids", segment_ids}};
   const std::pair<const char*, TensorView<Device>> grads[] = {{"dq", dq}, {"dk", dk}, {"dv", dv}};
   for (const auto& [gname, g] : grads) {
-    for (const auto& [iname, t] : inputs) detail::check_attention_disjoint(fn, gname, g, iname, t);
+    for (const auto& [iname, t] : inputs) detail::check_disjoint(fn, gname, g, iname, t);
   }
-  detail::check_attention_disjoint(fn, "dq", dq, "dk", dk);
-  detail::check_attention_disjoint(fn, "dq", dq, "dv", dv);
-  detail::check_attention_disjoint(fn, "dk", dk, "dv", dv);
+  detail::check_disjoint(fn, "dq", dq, "dk", dk);
+  detail::check_disjoint(fn, "dq", dq, "dv", dv);
+  detail::check_disjoint(fn, "dk", dk, "dv", dv);
   detail::with_storage_type<Device>(q.dtype(), fn, [&](auto tag) {
     using E = typename decltype(tag)::type;  // the storage type (T names the sequence length)
     backend::AttentionKernels<Device>::backward(
@@ -211,10 +200,10 @@ void kv_append(const TensorView<Device>& k, const TensorView<Device>& v, const T
   DAPT_CHECK_AS(kShape, Tq <= S, fn, ": k of shape ", k.shape().str(), " has ", Tq,
                 " new tokens, more than the cache capacity S = ", S, " of k_cache of shape ", k_cache.shape().str());
   for (const auto& [name, t] : {std::pair{"k", k}, std::pair{"v", v}, std::pair{"past", past}}) {
-    detail::check_attention_disjoint(fn, "k_cache", k_cache, name, t);
-    detail::check_attention_disjoint(fn, "v_cache", v_cache, name, t);
+    detail::check_disjoint(fn, "k_cache", k_cache, name, t);
+    detail::check_disjoint(fn, "v_cache", v_cache, name, t);
   }
-  detail::check_attention_disjoint(fn, "k_cache", k_cache, "v_cache", v_cache);
+  detail::check_disjoint(fn, "k_cache", k_cache, "v_cache", v_cache);
   detail::with_storage_type<Device>(k.dtype(), fn, [&](auto tag) {
     using E = typename decltype(tag)::type;  // the storage type
     backend::AttentionKernels<Device>::append(k.template data<const E>(), v.template data<const E>(),
@@ -253,7 +242,7 @@ void attention_cached(const TensorView<Device>& q, const TensorView<Device>& k_c
                 " new tokens, more than the cache capacity S = ", S, " of k_cache of shape ", k_cache.shape().str());
   for (const auto& [name, t] : {std::pair{"q", q}, std::pair{"k_cache", k_cache}, std::pair{"v_cache", v_cache},
                                 std::pair{"past", past}})
-    detail::check_attention_disjoint(fn, "out", out, name, t);
+    detail::check_disjoint(fn, "out", out, name, t);
   detail::with_storage_type<Device>(q.dtype(), fn, [&](auto tag) {
     using E = typename decltype(tag)::type;  // the storage type
     backend::AttentionKernels<Device>::cached(q.template data<const E>(), k_cache.template data<const E>(),

@@ -19,6 +19,7 @@
 #include "dapt/backend/cuda/norm.cuh"
 #include "dapt/backend/cuda/optim.cuh"
 #include "dapt/backend/cuda/rope.cuh"
+#include "dapt/backend/cuda/sampling.cuh"
 #include "dapt/io/llama_checkpoint.hpp"
 #include "dapt/io/safetensors.hpp"
 #include "dapt/nn/generate.hpp"

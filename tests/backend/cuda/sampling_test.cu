@@ -5,7 +5,9 @@
 /// k-th value kept), top-p (the full sort of a 50,000 and a 128,256 vocabulary), all combined with
 /// temperature and a repetition penalty over contexts with repeated ids, on vocabularies of 419
 /// and 50,000, fp32 and bf16 logits, random and tie-heavy (quantised) logits; then u = 0, -inf
-/// masks, and the rows the CPU rejects (NaN, +inf, all -inf, a context id out of range).
+/// masks, and the rows the CPU rejects (NaN, +inf, all -inf, a context id out of range). Then the
+/// `ops::sample_tokens` / `ops::append_tokens` facades on Tensor<Cuda> against the same calls on
+/// the CPU: logits read through a column slice, contexts in a padded matrix with lengths.
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -20,6 +22,7 @@
 
 #include "dapt/backend/cuda/sampling.cuh"
 #include "dapt/nn/sampling.hpp"
+#include "dapt/ops/sampling.hpp"
 #include "dapt_catch.hpp"
 #include "gpu_test_util.cuh"
 
@@ -75,7 +78,7 @@ Batch make_batch(std::int64_t rows, std::int64_t vocab, bool ties, std::uint64_t
   return b;
 }
 
-/// The CPU's tokens for every row (kSampleInvalid where it throws) and the draws it used: each
+/// The CPU's tokens for every row (nn::kInvalidToken where it throws) and the draws it used: each
 /// row's u is the next uniform_double() of the Sampler's Rng, read from a copy beforehand.
 std::vector<std::int32_t> cpu_tokens(const Batch& b, const SamplingOptions& o, std::uint64_t seed,
                                      std::vector<double>& draws) {
@@ -89,7 +92,7 @@ std::vector<std::int32_t> cpu_tokens(const Batch& b, const SamplingOptions& o, s
     try {
       tokens[static_cast<std::size_t>(r)] = sampler.sample(row, b.ctx(r));
     } catch (const dapt::Error&) {
-      tokens[static_cast<std::size_t>(r)] = dapt::cuda::kSampleInvalid;
+      tokens[static_cast<std::size_t>(r)] = dapt::nn::kInvalidToken;
     }
   }
   return tokens;
@@ -217,7 +220,7 @@ TEST_CASE("gpu sampling: u = 0 takes the first candidate, -inf masks, invalid ro
   for (std::int64_t i = 0; i < vocab; ++i)
     if (logit(5, i) == 4.0f) logit(5, i) = -kInf;
 
-  // Against the CPU with its own draws: invalid rows give kSampleInvalid where the CPU throws.
+  // Against the CPU with its own draws: invalid rows give nn::kInvalidToken where the CPU throws.
   check_against_cpu<float>(b, options(1.0f, 0, 1.0f, 1.0f), 52, "masked rows");
   check_against_cpu<float>(b, options(1.0f, 7, 0.9f, 1.3f), 53, "masked rows");
   check_against_cpu<float>(b, options(1.0f, 1, 1.0f, 1.0f, true), 54, "masked rows, greedy");
@@ -233,7 +236,7 @@ TEST_CASE("gpu sampling: u = 0 takes the first candidate, -inf masks, invalid ro
       std::vector<float> sorted(b.row(r).begin(), b.row(r).end());
       std::nth_element(sorted.begin(), sorted.begin() + (k - 1), sorted.end(), std::greater<float>());
       const float threshold = sorted[static_cast<std::size_t>(k - 1)];
-      std::int32_t want = dapt::cuda::kSampleInvalid;
+      std::int32_t want = dapt::nn::kInvalidToken;
       if (r != 2 && r != 3 && r != 4)
         for (std::int64_t i = 0; i < vocab; ++i)
           if (b.row(r)[static_cast<std::size_t>(i)] >= threshold && b.row(r)[static_cast<std::size_t>(i)] != -kInf) {
@@ -249,7 +252,7 @@ TEST_CASE("gpu sampling: u = 0 takes the first candidate, -inf masks, invalid ro
     for (std::int64_t r = 0; r < b.rows; ++r) {
       INFO("row " << r);
       const std::int32_t want =
-          r == 2 || r == 3 || r == 4 ? dapt::cuda::kSampleInvalid : dapt::nn::argmax_token(b.row(r));
+          r == 2 || r == 3 || r == 4 ? dapt::nn::kInvalidToken : dapt::nn::argmax_token(b.row(r));
       CHECK(got[static_cast<std::size_t>(r)] == want);
     }
   }
@@ -260,8 +263,137 @@ TEST_CASE("gpu sampling: u = 0 takes the first candidate, -inf masks, invalid ro
   bad.offsets = {0, 3, 4};
   check_against_cpu<float>(bad, options(1.0f, 0, 1.0f, 1.2f), 56, "context id out of range");
   const auto got = gpu_tokens<float>(bad, options(1.0f, 0, 1.0f, 1.2f), std::vector<double>(2, 0.5));
-  CHECK(got[0] == dapt::cuda::kSampleInvalid);
-  CHECK(got[1] != dapt::cuda::kSampleInvalid);
+  CHECK(got[0] == dapt::nn::kInvalidToken);
+  CHECK(got[1] != dapt::nn::kInvalidToken);
+}
+
+namespace {
+
+/// The facades' operands of one batch: (rows, width) logits of which the first `vocab` columns
+/// are sampled (the rest are 50, never to be picked), a (rows, capacity) context matrix whose
+/// padding holds an id outside the vocabulary, lengths, and one draw per row.
+struct FacadeBatch {
+  std::int64_t rows = 0, vocab = 0, width = 0, capacity = 0;
+  std::vector<float> logits;
+  std::vector<std::int32_t> context, lengths;
+  std::vector<double> draws;
+};
+
+template <class T>
+FacadeBatch make_facade_batch(std::uint64_t salt) {
+  auto g = rng(salt);
+  FacadeBatch b;
+  b.rows = 9;
+  b.vocab = 5000;
+  b.width = 5024;
+  b.capacity = 33;
+  b.logits = uniform(g, static_cast<std::size_t>(b.rows * b.width), -4.0f, 4.0f);
+  for (std::int64_t r = 0; r < b.rows; ++r)
+    for (std::int64_t i = 0; i < b.width; ++i) {
+      float& l = b.logits[static_cast<std::size_t>(r * b.width + i)];
+      l = i < b.vocab ? std::round(l * 2.0f) / 2.0f : 50.0f;
+    }
+  if constexpr (std::is_same_v<T, bf16>) b.logits = round_bf16(std::move(b.logits));
+  std::uniform_int_distribution<std::int32_t> id(0, 59), len(0, static_cast<std::int32_t>(b.capacity));
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (std::int64_t r = 0; r < b.rows; ++r) {
+    const std::int32_t n = r == 0 ? 0 : r == 1 ? static_cast<std::int32_t>(b.capacity) : len(g);
+    b.lengths.push_back(n);
+    for (std::int64_t j = 0; j < b.capacity; ++j) b.context.push_back(j < n ? id(g) : static_cast<std::int32_t>(b.vocab + 5));
+    b.draws.push_back(u(g));
+  }
+  return b;
+}
+
+/// ops::sample_tokens on the CPU (fp32 logits, already rounded to T).
+std::vector<std::int32_t> facade_cpu(FacadeBatch b, const SamplingOptions& o) {
+  using dapt::Cpu;
+  using dapt::DType;
+  using dapt::TensorView;
+  std::vector<std::int32_t> out(static_cast<std::size_t>(b.rows), -7);
+  const TensorView<Cpu> logits(b.logits.data(), DType::kF32, {b.rows, b.width});
+  dapt::ops::sample_tokens(logits.slice(1, 0, b.vocab), TensorView<Cpu>(b.context.data(), DType::kI32, {b.rows, b.capacity}),
+                           TensorView<Cpu>(b.lengths.data(), DType::kI32, {b.rows}), o,
+                           TensorView<Cpu>(b.draws.data(), DType::kF64, {b.rows}),
+                           TensorView<Cpu>(out.data(), DType::kI32, {b.rows}));
+  return out;
+}
+
+/// The same call on Tensor<Cuda> views of device buffers (the tokens poisoned first).
+template <class T>
+std::vector<std::int32_t> facade_gpu(const FacadeBatch& b, const SamplingOptions& o,
+                                     const std::vector<std::int32_t>& lengths) {
+  using dapt::Cuda;
+  using dapt::DType;
+  using dapt::TensorView;
+  DeviceBuffer<T> logits(b.logits);
+  DeviceBuffer<std::int32_t> context(b.context), len(lengths), out(std::vector<std::int32_t>(static_cast<std::size_t>(b.rows)));
+  DeviceBuffer<double> draws(b.draws);
+  out.poison(0x7f);
+  const DType dt = std::is_same_v<T, bf16> ? DType::kBF16 : DType::kF32;
+  const TensorView<Cuda> l(logits.get(), dt, {b.rows, b.width});
+  dapt::ops::sample_tokens(l.slice(1, 0, b.vocab), TensorView<Cuda>(context.get(), DType::kI32, {b.rows, b.capacity}),
+                           TensorView<Cuda>(len.get(), DType::kI32, {b.rows}), o,
+                           TensorView<Cuda>(draws.get(), DType::kF64, {b.rows}),
+                           TensorView<Cuda>(out.get(), DType::kI32, {b.rows}));
+  return out.read();
+}
+
+template <class T>
+void check_facade(std::uint64_t salt) {
+  const FacadeBatch b = make_facade_batch<T>(salt);
+  for (const auto& o : {options(1.0f, 0, 1.0f, 1.0f, true), options(0.0f, 0, 1.0f, 1.4f), options(1.0f, 0, 1.0f, 1.0f),
+                        options(0.8f, 30, 1.0f, 1.2f), options(1.1f, 0, 0.8f, 1.3f), options(0.9f, 200, 0.9f, 1.1f)}) {
+    INFO((std::is_same_v<T, bf16> ? "bf16" : "fp32") << ": temperature " << o.temperature << ", top_k " << o.top_k
+                                                     << ", top_p " << o.top_p << ", penalty " << o.repetition_penalty
+                                                     << ", seed " << run_seed());
+    const auto want = facade_cpu(b, o);
+    CHECK(facade_gpu<T>(b, o, b.lengths) == want);
+    for (auto t : want) CHECK((t >= 0 && t < b.vocab));
+    // A length the context cannot hold rejects only its own row (the CPU throws for it).
+    std::vector<std::int32_t> bad = b.lengths;
+    bad[2] = static_cast<std::int32_t>(b.capacity + 1);
+    bad[4] = -1;
+    const auto got = facade_gpu<T>(b, o, bad);
+    for (std::size_t r = 0; r < want.size(); ++r) {
+      INFO("row " << r);
+      CHECK(got[r] == (r == 2 || r == 4 ? dapt::nn::kInvalidToken : want[r]));
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("gpu sampling: ops::sample_tokens on strided rows and padded contexts, as on the CPU", "[gpu][sampling]") {
+  check_facade<float>(61);
+  check_facade<bf16>(62);
+}
+
+TEST_CASE("gpu sampling: ops::append_tokens counts each row and leaves a full one alone", "[gpu][sampling]") {
+  using dapt::Cuda;
+  using dapt::DType;
+  using dapt::TensorView;
+  const std::int64_t rows = 300, capacity = 5;  // more rows than one block of the kernel
+  auto g = rng(71);
+  std::uniform_int_distribution<std::int32_t> len(0, static_cast<std::int32_t>(capacity)), id(0, 1000);
+  std::vector<std::int32_t> context(static_cast<std::size_t>(rows * capacity), -3), lengths, tokens;
+  for (std::int64_t r = 0; r < rows; ++r) lengths.push_back(len(g)), tokens.push_back(id(g));
+  lengths[7] = -1;
+  DeviceBuffer<std::int32_t> dctx(context), dlen(lengths), dtok(tokens);
+  dapt::ops::append_tokens(TensorView<Cuda>(dtok.get(), DType::kI32, {rows}),
+                           TensorView<Cuda>(dctx.get(), DType::kI32, {rows, capacity}),
+                           TensorView<Cuda>(dlen.get(), DType::kI32, {rows}));
+  const auto got_ctx = dctx.read();
+  const auto got_len = dlen.read();
+  std::vector<std::int32_t> want_ctx = context, want_len = lengths;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    auto& n = want_len[static_cast<std::size_t>(r)];
+    if (n < 0 || n >= capacity) continue;  // full or invalid: unchanged
+    want_ctx[static_cast<std::size_t>(r * capacity + n)] = tokens[static_cast<std::size_t>(r)];
+    ++n;
+  }
+  CHECK(got_len == want_len);
+  CHECK(got_ctx == want_ctx);
 }
 
 }  // namespace dapt_gpu_sampling_test

@@ -5,7 +5,7 @@
 /// writes the token id to device memory. The uniform draw `u` is an argument (from the host, or
 /// one per row in device memory) that the caller takes from the same `Rng`, in the same way, as
 /// the CPU Sampler would (`rng.uniform_double()` once per sampled row, none when
-/// `draws_uniform(options)` is false), so a run keeps its RNG sequence whichever device samples.
+/// `nn::draws_uniform(options)` is false), so a run keeps its RNG sequence whichever device samples.
 ///
 /// What matches the CPU: the penalised logits bit for bit (the same float multiply or divide),
 /// the argmax (lowest id among equal maxima), the top-k threshold (the exact k-th largest value,
@@ -17,7 +17,7 @@
 /// top_p * z) lies within a few ulps of a prefix sum — a float tie, never seen with random draws.
 /// Differences on purpose: the input logits are not modified (the CPU writes the penalised
 /// logits back), and an invalid row (a NaN or +inf logit after the penalty, a context id outside
-/// the vocabulary, or every logit -inf when sampling) yields token kSampleInvalid (-1) instead of
+/// the vocabulary, or every logit -inf when sampling) yields token nn::kInvalidToken (-1) instead of
 /// an exception, since the device cannot throw without a host synchronisation.
 #pragma once
 
@@ -30,14 +30,13 @@
 #include "dapt/backend/cuda/check.cuh"
 #include "dapt/backend/cuda/context.cuh"
 #include "dapt/backend/cuda/detail/numeric.cuh"
+#include "dapt/backend/kernels.hpp"
 #include "dapt/core/dtype.hpp"
 #include "dapt/core/error.hpp"
+#include "dapt/core/tensor.hpp"
 #include "dapt/nn/sampling.hpp"
 
 namespace dapt::cuda {
-
-/// The token written for a row that the CPU Sampler would reject with an exception.
-inline constexpr std::int32_t kSampleInvalid = -1;
 
 /// nn::SamplingOptions as the kernel receives them (a trivially copyable value).
 struct SampleConfig {
@@ -58,10 +57,16 @@ struct SampleConfig {
   }
 };
 
-/// Whether nn::Sampler consumes a uniform draw for a row with these options (it draws exactly one
-/// `uniform_double()` per row unless it takes the argmax). A caller keeping the CPU's RNG stream
-/// draws u this way for each row, in row order.
-inline bool draws_uniform(const nn::SamplingOptions& o) noexcept { return !(o.greedy || o.temperature == 0.0f); }
+/// Where each row's context ids are in device memory: row r's are ids[offsets[r], offsets[r + 1])
+/// when `offsets` is set (CSR); else ids[r * stride, r * stride + lengths[r]) when `lengths` is
+/// set (a padded matrix, as a decode loop keeps it); else ids[0, len) for every row.
+struct ContextRows {
+  const std::int32_t* ids = nullptr;
+  const std::int64_t* offsets = nullptr;  // (rows + 1,)
+  const std::int32_t* lengths = nullptr;  // (rows,)
+  std::int64_t stride = 0;
+  std::int64_t len = 0;
+};
 
 namespace detail {
 
@@ -362,11 +367,9 @@ __device__ inline std::int64_t segment_find(const int* list, std::int64_t count,
 /// them is `const __restrict__` (which would allow the non-coherent read-only cache).
 template <class T>
 __global__ void __launch_bounds__(kSampleThreads)
-    sample_kernel(const T* __restrict__ logits,                  // (rows, vocab)
-                  std::int64_t vocab,
-                  const std::int32_t* __restrict__ context,      // (context_offsets[rows],) or (context_len,)
-                  const std::int64_t* __restrict__ context_offsets,  // (rows + 1,) nullable
-                  std::int64_t context_len,                      // used when context_offsets is null
+    sample_kernel(const T* __restrict__ logits,                  // (rows, ld), vocab used per row
+                  std::int64_t vocab, std::int64_t ld,
+                  const ContextRows context,
                   const SampleConfig cfg,
                   const double* __restrict__ device_u,           // (rows,) nullable
                   double u_host,                                 // used when device_u is null
@@ -375,15 +378,22 @@ __global__ void __launch_bounds__(kSampleThreads)
   __shared__ SampleShared s;
   const int tid = threadIdx.x;
   const std::int64_t row = blockIdx.x;
-  const T* __restrict__ x = logits + row * vocab;
+  const T* __restrict__ x = logits + row * ld;
   float* work = scratch + row * kSampleScratchWordsPerLogit * vocab;
   int* list_a = reinterpret_cast<int*>(work + vocab);
   int* list_b = list_a + vocab;
-  const std::int32_t* ctx = context;
-  std::int64_t clen = context_len;
-  if (context_offsets != nullptr) {
-    ctx = context + context_offsets[row];
-    clen = context_offsets[row + 1] - context_offsets[row];
+  const std::int32_t* ctx = context.ids;
+  std::int64_t clen = context.len;
+  if (context.offsets != nullptr) {
+    ctx = context.ids + context.offsets[row];
+    clen = context.offsets[row + 1] - context.offsets[row];
+  } else if (context.lengths != nullptr) {
+    ctx = context.ids + row * context.stride;
+    clen = context.lengths[row];
+    if (clen < 0 || clen > context.stride) {  // not a context this row can hold: rejected, as the CPU does
+      if (tid == 0) out[row] = nn::kInvalidToken;
+      return;  // the whole block, before any barrier
+    }
   }
 
   // 1. The logits in fp32.
@@ -427,7 +437,7 @@ __global__ void __launch_bounds__(kSampleThreads)
   if (bad) s.flag = 1;
   block_argmax(best_v, best_i, s);  // its barriers publish s.flag
   if (s.flag != 0) {
-    if (tid == 0) out[row] = kSampleInvalid;
+    if (tid == 0) out[row] = nn::kInvalidToken;
     return;
   }
   if (cfg.greedy || cfg.temperature == 0.0f) {
@@ -436,7 +446,7 @@ __global__ void __launch_bounds__(kSampleThreads)
   }
   const float max_logit = best_v;
   if (max_logit == -INFINITY) {  // nothing can be sampled
-    if (tid == 0) out[row] = kSampleInvalid;
+    if (tid == 0) out[row] = nn::kInvalidToken;
     return;
   }
 
@@ -464,7 +474,7 @@ __global__ void __launch_bounds__(kSampleThreads)
   std::int64_t j = segment_find(list, count, work, max_logit, inv_t, __dmul_rn(u, total), false, true, s,
                                 last_positive);
   if (j < 0) j = last_positive;  // u * total rounded up to the total: the last positive weight
-  if (tid == 0) out[row] = j >= 0 ? list[j] : kSampleInvalid;
+  if (tid == 0) out[row] = j >= 0 ? list[j] : nn::kInvalidToken;
 }
 
 }  // namespace detail
@@ -475,18 +485,15 @@ inline std::size_t sample_scratch_bytes(std::int64_t rows, std::int64_t vocab) {
          static_cast<std::size_t>(detail::kSampleScratchWordsPerLogit) * 4u;
 }
 
-/// Samples one token per row of `logits` into `out` (see the file comment). Row r uses the
-/// context ids context[context_offsets[r], context_offsets[r + 1]) when `context_offsets` is not
-/// null, else context[0, context_len) (one row, or one context shared by every row), and the
-/// draw device_u[r] when `device_u` is not null, else `u`. `scratch` holds
-/// sample_scratch_bytes(rows, vocab) bytes. Returns cudaErrorInvalidValue for a vocabulary
-/// outside [1, 2^31) or too many rows.
+/// Samples one token per row of `logits` into `out` (see the file comment). Row r reads `vocab`
+/// logits at logits + r * ld (ld >= vocab: a column slice of wider rows), the context ids that
+/// `context` places for it, and the draw device_u[r] when `device_u` is not null, else `u`.
+/// `scratch` holds sample_scratch_bytes(rows, vocab) bytes. Returns cudaErrorInvalidValue for a
+/// vocabulary outside [1, 2^31), ld < vocab, too many rows or a negative shared context length.
 template <class T>
-cudaError_t sample_rows(const T* logits,                         // (rows, vocab)
-                        std::int64_t rows, std::int64_t vocab,
-                        const std::int32_t* context,              // device
-                        const std::int64_t* context_offsets,      // (rows + 1,) device, nullable
-                        std::int64_t context_len,
+cudaError_t sample_rows(const T* logits,                         // (rows, ld)
+                        std::int64_t rows, std::int64_t vocab, std::int64_t ld,
+                        const ContextRows& context,               // device ids (and offsets or lengths)
                         const SampleConfig& cfg,
                         const double* device_u,                   // (rows,) device, nullable
                         double u,
@@ -495,16 +502,46 @@ cudaError_t sample_rows(const T* logits,                         // (rows, vocab
                         cudaStream_t stream) {
   static_assert(detail::kStorageType<T>, "sample_rows: logits must be float or bf16");
   if (rows == 0) return cudaSuccess;
-  if (rows < 0 || rows > 0x7fffffff || vocab <= 0 || vocab > 0x7fffffff || context_len < 0)
+  if (rows < 0 || rows > 0x7fffffff || vocab <= 0 || vocab > 0x7fffffff || ld < vocab || context.len < 0)
     return cudaErrorInvalidValue;
   detail::sample_kernel<T><<<static_cast<unsigned>(rows), detail::kSampleThreads, 0, stream>>>(
-      logits, vocab, context, context_offsets, context_len, cfg, device_u, u, static_cast<float*>(scratch), out);
+      logits, vocab, ld, context, cfg, device_u, u, static_cast<float*>(scratch), out);
+  return cudaPeekAtLastError();
+}
+
+namespace detail {
+
+/// context[r * capacity + lengths[r]] = tokens[r] and ++lengths[r], for rows with room (a full
+/// row is left as it is: the caller sizes the contexts). A template (on the id type), as every
+/// kernel defined in a header, so that translation units that include it link together.
+template <class Id>
+__global__ void append_tokens_kernel(const Id* __restrict__ tokens, std::int64_t rows, Id* __restrict__ context,
+                                     std::int64_t capacity, Id* __restrict__ lengths) {
+  const std::int64_t r = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (r >= rows) return;
+  const Id n = lengths[r];
+  if (n < 0 || n >= capacity) return;
+  context[r * capacity + n] = tokens[r];
+  lengths[r] = n + 1;
+}
+
+}  // namespace detail
+
+/// Appends tokens[r] to row r of a padded context matrix (rows, capacity) whose row r holds
+/// lengths[r] ids, and counts it. A row already full is left unchanged. Never waits.
+inline cudaError_t append_tokens(const std::int32_t* tokens, std::int64_t rows, std::int32_t* context,
+                                 std::int64_t capacity, std::int32_t* lengths, cudaStream_t stream) {
+  if (rows == 0) return cudaSuccess;
+  if (rows < 0 || capacity < 0) return cudaErrorInvalidValue;
+  constexpr int kThreads = 128;
+  const auto blocks = static_cast<unsigned>((rows + kThreads - 1) / kThreads);
+  detail::append_tokens_kernel<std::int32_t><<<blocks, kThreads, 0, stream>>>(tokens, rows, context, capacity, lengths);
   return cudaPeekAtLastError();
 }
 
 /// One row of logits on the device: writes the token nn::Sampler would pick with options `o` and
-/// draw `u` (take it as `rng.uniform_double()` when draws_uniform(o); any value otherwise) to
-/// *device_token, or kSampleInvalid for a row the Sampler would reject. `device_context` holds
+/// draw `u` (take it as `rng.uniform_double()` when nn::draws_uniform(o); any value otherwise) to
+/// *device_token, or nn::kInvalidToken for a row the Sampler would reject. `device_context` holds
 /// the `context_len` ids seen so far (prompt and generated). Uses the current context's stream
 /// and scratch; never waits.
 template <class T>
@@ -521,13 +558,14 @@ void sample_token(const T* logits,                    // (vocab,) device
              context_len, " ids at ", static_cast<const void*>(device_context));
   Context& ctx = current();
   void* scratch = ctx.scratch(sample_scratch_bytes(1, vocab));
-  DAPT_CUDA_CHECK(sample_rows(logits, 1, vocab, device_context, nullptr, context_len, SampleConfig::from(o), nullptr, u,
-                              scratch, device_token, ctx.stream()));
+  const ContextRows shared{.ids = device_context, .len = context_len};
+  DAPT_CUDA_CHECK(sample_rows(logits, 1, vocab, vocab, shared, SampleConfig::from(o), nullptr, u, scratch, device_token,
+                              ctx.stream()));
 }
 
 /// A batch of rows: row r's context is device_context[device_context_offsets[r],
 /// device_context_offsets[r + 1]) and its draw device_u[r] (draw them in row order as the CPU
-/// would: one uniform_double() per row when draws_uniform(o)). Writes device_tokens[r].
+/// would: one uniform_double() per row when nn::draws_uniform(o)). Writes device_tokens[r].
 template <class T>
 void sample_tokens(const T* logits,                              // (rows, vocab) device
                    std::int64_t rows, std::int64_t vocab,
@@ -546,8 +584,36 @@ void sample_tokens(const T* logits,                              // (rows, vocab
   if (rows == 0) return;
   Context& ctx = current();
   void* scratch = ctx.scratch(sample_scratch_bytes(rows, vocab));
-  DAPT_CUDA_CHECK(sample_rows(logits, rows, vocab, device_context, device_context_offsets, 0, SampleConfig::from(o),
-                              device_u, 0.0, scratch, device_tokens, ctx.stream()));
+  const ContextRows context{.ids = device_context, .offsets = device_context_offsets};
+  DAPT_CUDA_CHECK(sample_rows(logits, rows, vocab, vocab, context, SampleConfig::from(o), device_u, 0.0, scratch,
+                              device_tokens, ctx.stream()));
 }
 
 }  // namespace dapt::cuda
+
+namespace dapt::backend {
+
+template <>
+struct SamplingKernels<Cuda> {
+  /// As SamplingKernels<Cpu>::sample, on the current stream; a row the CPU would reject gets
+  /// nn::kInvalidToken instead of an exception (the device cannot throw without waiting).
+  template <class T>
+  static void sample(const T* logits, std::int64_t rows, std::int64_t vocab, std::int64_t ld,
+                     const std::int32_t* context, std::int64_t context_stride, const std::int32_t* lengths,
+                     const nn::SamplingOptions& o, const double* u, std::int32_t* out) {
+    static_assert(cuda::detail::kStorageType<T>);
+    if (rows == 0) return;
+    cuda::Context& ctx = cuda::current();
+    void* scratch = ctx.scratch(cuda::sample_scratch_bytes(rows, vocab));
+    const cuda::ContextRows rows_of{.ids = context, .lengths = lengths, .stride = context_stride};
+    DAPT_CUDA_CHECK(cuda::sample_rows(logits, rows, vocab, ld, rows_of, cuda::SampleConfig::from(o), u, 0.0, scratch,
+                                      out, ctx.stream()));
+  }
+  /// As SamplingKernels<Cpu>::append; a full row is left unchanged instead of throwing.
+  static void append(const std::int32_t* tokens, std::int64_t rows, std::int32_t* context, std::int64_t capacity,
+                     std::int32_t* lengths) {
+    DAPT_CUDA_CHECK(cuda::append_tokens(tokens, rows, context, capacity, lengths, cuda::current_stream()));
+  }
+};
+
+}  // namespace dapt::backend

@@ -15,6 +15,7 @@
 /// ```
 #pragma once
 
+#include <cstddef>
 #include <initializer_list>
 #include <type_traits>
 #include <utility>
@@ -102,6 +103,17 @@ template <class Device>
 void check_contiguous(const char* op, std::initializer_list<std::pair<const char*, const TensorView<Device>*>> views) {
   for (const auto& [what, t] : views)
     DAPT_CHECK_AS(kShape, t->is_contiguous(), op, ": ", what, " of shape ", t->shape().str(), " must be contiguous");
+}
+
+/// Throws kInvalidArgument when output `out` (contiguous) shares memory with `other` (contiguous).
+template <class Device>
+void check_disjoint(const char* fn, const char* out_name, const TensorView<Device>& out, const char* other_name,
+                    const TensorView<Device>& other) {
+  if (!out.raw() || !other.raw() || out.nbytes() == 0 || other.nbytes() == 0) return;
+  const auto* a = static_cast<const std::byte*>(out.raw());
+  const auto* b = static_cast<const std::byte*>(other.raw());
+  DAPT_CHECK(a + out.nbytes() <= b || b + other.nbytes() <= a, fn, ": ", out_name, " overlaps ", other_name,
+             " in memory; the output needs its own buffer");
 }
 
 /// Checks that `t` holds F32: for the operands that stay fp32 on every device (parameter
