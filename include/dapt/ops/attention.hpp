@@ -24,18 +24,6 @@ namespace dapt::ops {
 
 namespace detail {
 
-/// Checks dtype, contiguity and exact shape of an attention argument.
-template <class Device>
-void check_attention_arg(const char* fn, const char* name, const TensorView<Device>& t, DType dtype,
-                         const Shape& expected, const char* layout, const char* relative_to,
-                         const TensorView<Device>& ref) {
-  DAPT_CHECK_AS(kDtype, t.dtype() == dtype, fn, ": ", name, " must be ", dtype_name(dtype), ", got ",
-                dtype_name(t.dtype()));
-  DAPT_CHECK_AS(kShape, t.shape() == expected, fn, ": ", name, " has shape ", t.shape().str(), ", expected ",
-                layout, " = ", expected.str(), " to match ", relative_to, " of shape ", ref.shape().str());
-  check_contiguous<Device>(fn, {{name, &t}});
-}
-
 /// Checks that storage argument `name` is F32 (or BF16 off the CPU) and, unless it is q, has q's dtype.
 template <class Device>
 void check_attention_storage(const char* fn, const char* name, const TensorView<Device>& t,
@@ -46,13 +34,13 @@ void check_attention_storage(const char* fn, const char* name, const TensorView<
   if (&t != &q) check_same_storage(fn, t, name, q.dtype(), "q");
 }
 
-/// check_attention_arg for a storage argument: q's dtype (F32, or BF16 off the CPU).
+/// check_operand for a storage argument: q's dtype (F32, or BF16 off the CPU).
 template <class Device>
 void check_attention_storage_arg(const char* fn, const char* name, const TensorView<Device>& t,
                                  const TensorView<Device>& q, const Shape& expected, const char* layout,
                                  const char* relative_to, const TensorView<Device>& ref) {
   check_attention_storage(fn, name, t, q);
-  check_attention_arg(fn, name, t, q.dtype(), expected, layout, relative_to, ref);
+  check_operand(fn, name, t, q.dtype(), expected, layout, relative_to, ref);
 }
 
 /// Checks q: F32 (or BF16 off the CPU), contiguous, (B, T, H, hd) with hd > 0.
@@ -86,7 +74,7 @@ inline void check_attention_scale(const char* fn, float scale) {
 template <class Device>
 void check_attention_segments(const char* fn, const TensorView<Device>& seg, const TensorView<Device>& q) {
   if (!seg.raw()) return;
-  check_attention_arg(fn, "segment_ids", seg, DType::kI32, Shape{q.dim(0), q.dim(1)}, "(B, T)", "q", q);
+  check_operand(fn, "segment_ids", seg, DType::kI32, Shape{q.dim(0), q.dim(1)}, "(B, T)", "q", q);
 }
 
 }  // namespace detail
@@ -113,7 +101,7 @@ void attention_forward(const TensorView<Device>& q, const TensorView<Device>& k,
   const std::int64_t Hkv = k.dim(2);
   detail::check_attention_segments(fn, segment_ids, q);
   detail::check_attention_storage_arg(fn, "out", out, q, q.shape(), "(B, T, H, hd)", "q", q);
-  detail::check_attention_arg(fn, "lse", lse, DType::kF32, Shape{B, H, T}, "(B, H, T)", "q", q);
+  detail::check_operand(fn, "lse", lse, DType::kF32, Shape{B, H, T}, "(B, H, T)", "q", q);
   detail::check_attention_scale(fn, scale);
   for (const auto& [name, t] : {std::pair{"q", q}, std::pair{"k", k}, std::pair{"v", v}}) {
     detail::check_disjoint(fn, "out", out, name, t);
@@ -146,7 +134,7 @@ void attention_backward(const TensorView<Device>& q, const TensorView<Device>& k
   const std::int64_t Hkv = k.dim(2);
   detail::check_attention_segments(fn, segment_ids, q);
   detail::check_attention_storage_arg(fn, "out", out, q, q.shape(), "(B, T, H, hd)", "q", q);
-  detail::check_attention_arg(fn, "lse", lse, DType::kF32, Shape{B, H, T}, "(B, H, T)", "q", q);
+  detail::check_operand(fn, "lse", lse, DType::kF32, Shape{B, H, T}, "(B, H, T)", "q", q);
   detail::check_attention_storage_arg(fn, "dout", dout, q, q.shape(), "(B, T, H, hd)", "q", q);
   detail::check_attention_storage_arg(fn, "dq", dq, q, q.shape(), "(B, T, H, hd)", "q", q);
   detail::check_attention_storage_arg(fn, "dk", dk, q, k.shape(), "(B, T, Hkv, hd)", "k", k);
@@ -196,7 +184,7 @@ void kv_append(const TensorView<Device>& k, const TensorView<Device>& v, const T
   const std::int64_t S = k_cache.dim(1);
   detail::check_attention_storage_arg(fn, "v_cache", v_cache, k, k_cache.shape(), "the shape of k_cache", "k_cache",
                                       k_cache);
-  detail::check_attention_arg(fn, "past", past, DType::kI32, Shape{B}, "(B)", "k", k);
+  detail::check_operand(fn, "past", past, DType::kI32, Shape{B}, "(B)", "k", k);
   DAPT_CHECK_AS(kShape, Tq <= S, fn, ": k of shape ", k.shape().str(), " has ", Tq,
                 " new tokens, more than the cache capacity S = ", S, " of k_cache of shape ", k_cache.shape().str());
   for (const auto& [name, t] : {std::pair{"k", k}, std::pair{"v", v}, std::pair{"past", past}}) {
@@ -235,7 +223,7 @@ void attention_cached(const TensorView<Device>& q, const TensorView<Device>& k_c
   detail::check_attention_storage_arg(fn, "v_cache", v_cache, q, k_cache.shape(), "the shape of k_cache",
                               "k_cache", k_cache);
   const std::int64_t Hkv = k_cache.dim(2);
-  detail::check_attention_arg(fn, "past", past, DType::kI32, Shape{B}, "(B)", "q", q);
+  detail::check_operand(fn, "past", past, DType::kI32, Shape{B}, "(B)", "q", q);
   detail::check_attention_storage_arg(fn, "out", out, q, q.shape(), "(B, Tq, H, hd)", "q", q);
   detail::check_attention_scale(fn, scale);
   DAPT_CHECK_AS(kShape, Tq <= S, fn, ": q of shape ", q.shape().str(), " has ", Tq,

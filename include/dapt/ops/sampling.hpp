@@ -27,21 +27,6 @@
 
 namespace dapt::ops {
 
-namespace detail {
-
-/// kShape / kDtype unless `t` is a contiguous `dtype` tensor of shape `want` (`want_str` in the message).
-template <class Device>
-void check_sampling_arg(const char* fn, const char* what, const TensorView<Device>& t, DType dtype, const Shape& want,
-                        const char* want_str) {
-  DAPT_CHECK_AS(kDtype, t.dtype() == dtype, fn, ": ", what, " must be ", dtype_name(dtype), ", got ",
-                dtype_name(t.dtype()));
-  DAPT_CHECK_AS(kShape, t.shape() == want, fn, ": ", what, " has shape ", t.shape().str(), ", expected ", want_str,
-                " = ", want.str());
-  check_contiguous<Device>(fn, {{what, &t}});
-}
-
-}  // namespace detail
-
 /// One token per row:
 ///   logits   (R, V) F32, or BF16 on the GPU; rows may be strided (a column slice such as
 ///            `logits.slice(1, 0, n)` samples among the first n ids only), columns contiguous
@@ -68,10 +53,10 @@ void sample_tokens(const TensorView<Device>& logits, const TensorView<Device>& c
   const std::int64_t ld = R == 1 ? V : logits.strides()[0];
   DAPT_CHECK_AS(kShape, context.rank() == 2 && context.dim(0) == R, fn, ": context must be (R, C) with R = ", R,
                 " (the logits' rows), got shape ", context.shape().str());
-  detail::check_sampling_arg(fn, "context", context, DType::kI32, context.shape(), "(R, C)");
-  detail::check_sampling_arg(fn, "lengths", lengths, DType::kI32, Shape{R}, "(R)");
-  detail::check_sampling_arg(fn, "u", u, DType::kF64, Shape{R}, "(R)");
-  detail::check_sampling_arg(fn, "out", out, DType::kI32, Shape{R}, "(R)");
+  detail::check_operand(fn, "context", context, DType::kI32, context.shape(), "(R, C)", "logits", logits);
+  detail::check_operand(fn, "lengths", lengths, DType::kI32, Shape{R}, "(R)", "logits", logits);
+  detail::check_operand(fn, "u", u, DType::kF64, Shape{R}, "(R)", "logits", logits);
+  detail::check_operand(fn, "out", out, DType::kI32, Shape{R}, "(R)", "logits", logits);
   for (const auto& [name, t] : {std::pair{"context", context}, std::pair{"lengths", lengths}, std::pair{"u", u}})
     detail::check_disjoint(fn, "out", out, name, t);
   if (R == 0) return;
@@ -102,11 +87,12 @@ void append_tokens(const TensorView<Device>& tokens, const TensorView<Device>& c
   constexpr const char* fn = "append_tokens";
   DAPT_CHECK_AS(kShape, tokens.rank() == 1, fn, ": tokens must be (R), got shape ", tokens.shape().str());
   const std::int64_t R = tokens.dim(0);
-  detail::check_sampling_arg(fn, "tokens", tokens, DType::kI32, Shape{R}, "(R)");
+  DAPT_CHECK_AS(kDtype, tokens.dtype() == DType::kI32, fn, ": tokens must be I32, got ", dtype_name(tokens.dtype()));
+  detail::check_contiguous<Device>(fn, {{"tokens", &tokens}});
   DAPT_CHECK_AS(kShape, context.rank() == 2 && context.dim(0) == R, fn, ": context must be (R, C) with R = ", R,
                 " (the tokens), got shape ", context.shape().str());
-  detail::check_sampling_arg(fn, "context", context, DType::kI32, context.shape(), "(R, C)");
-  detail::check_sampling_arg(fn, "lengths", lengths, DType::kI32, Shape{R}, "(R)");
+  detail::check_operand(fn, "context", context, DType::kI32, context.shape(), "(R, C)", "tokens", tokens);
+  detail::check_operand(fn, "lengths", lengths, DType::kI32, Shape{R}, "(R)", "tokens", tokens);
   detail::check_disjoint(fn, "context", context, "tokens", tokens);
   detail::check_disjoint(fn, "context", context, "lengths", lengths);
   detail::check_disjoint(fn, "lengths", lengths, "tokens", tokens);

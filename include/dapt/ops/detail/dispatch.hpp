@@ -105,6 +105,19 @@ void check_contiguous(const char* op, std::initializer_list<std::pair<const char
     DAPT_CHECK_AS(kShape, t->is_contiguous(), op, ": ", what, " of shape ", t->shape().str(), " must be contiguous");
 }
 
+/// Checks an operand of a fixed dtype and shape (ids, lengths, statistics): kDtype unless `t`
+/// (`name`) is `dtype`; kShape unless its shape is `expected` (`layout` spells it, e.g. "(B, T)",
+/// and `relative_to` names the operand `ref` whose shape fixes it) and it is contiguous.
+template <class Device>
+void check_operand(const char* fn, const char* name, const TensorView<Device>& t, DType dtype, const Shape& expected,
+                   const char* layout, const char* relative_to, const TensorView<Device>& ref) {
+  DAPT_CHECK_AS(kDtype, t.dtype() == dtype, fn, ": ", name, " must be ", dtype_name(dtype), ", got ",
+                dtype_name(t.dtype()));
+  DAPT_CHECK_AS(kShape, t.shape() == expected, fn, ": ", name, " has shape ", t.shape().str(), ", expected ", layout,
+                " = ", expected.str(), " to match ", relative_to, " of shape ", ref.shape().str());
+  check_contiguous<Device>(fn, {{name, &t}});
+}
+
 /// Throws kInvalidArgument when output `out` (contiguous) shares memory with `other` (contiguous).
 template <class Device>
 void check_disjoint(const char* fn, const char* out_name, const TensorView<Device>& out, const char* other_name,
