@@ -15,7 +15,6 @@
 
 #include <cstdint>
 #include <limits>
-#include <type_traits>
 #include <utility>
 
 #include "dapt/backend/cpu/sampling.hpp"
@@ -60,12 +59,6 @@ void sample_tokens(const TensorView<Device>& logits, const TensorView<Device>& c
   for (const auto& [name, t] : {std::pair{"context", context}, std::pair{"lengths", lengths}, std::pair{"u", u}})
     detail::check_disjoint(fn, "out", out, name, t);
   if (R == 0) return;
-  if constexpr (std::is_same_v<Device, Cpu>) {
-    const auto* len = lengths.template data<const std::int32_t>();
-    for (std::int64_t r = 0; r < R; ++r)
-      DAPT_CHECK_AS(kOutOfRange, len[r] >= 0 && len[r] <= context.dim(1), fn, ": lengths[", r, "] = ", len[r],
-                    " is outside [0, ", context.dim(1), "], the context's capacity");
-  }
   detail::with_storage_type<Device>(logits.dtype(), fn, [&](auto tag) {
     using T = typename decltype(tag)::type;
     backend::SamplingKernels<Device>::sample(logits.template data<const T>(), R, V, ld,

@@ -20,13 +20,18 @@ template <>
 struct SamplingKernels<Cpu> {
   /// out[r] = the token nn::Sampler with options `o` picks for logits row r (`vocab` values at
   /// logits + r * ld) with context ids context[r * context_stride, + lengths[r]) and draw u[r].
-  /// Throws as the Sampler does (kNumeric for NaN or +inf logits or a row with nothing to
-  /// sample, kOutOfRange for a context id outside [0, vocab)), naming the row.
+  /// Throws kOutOfRange for a length outside [0, context_stride], before anything is written, and
+  /// then as the Sampler does (kNumeric for NaN or +inf logits or a row with nothing to sample,
+  /// kOutOfRange for a context id outside [0, vocab)), naming the row.
   static void sample(const float* logits, std::int64_t rows, std::int64_t vocab, std::int64_t ld,
                      const std::int32_t* context, std::int64_t context_stride, const std::int32_t* lengths,
                      const nn::SamplingOptions& o, const double* u, std::int32_t* out) {
-    // The Sampler's scratch and a copy of the row (it writes the penalised logits back) are kept
-    // per thread, so a decode loop allocates only while the vocabulary grows.
+    for (std::int64_t r = 0; r < rows; ++r)
+      DAPT_CHECK_AS(kOutOfRange, lengths[r] >= 0 && lengths[r] <= context_stride, "sample_tokens: lengths[", r,
+                    "] = ", lengths[r], " is outside [0, ", context_stride, "], the context's capacity");
+    // The Sampler's scratch and a copy of the row (the Sampler writes the penalised logits back)
+    // are the calling thread's, as sgemm's packing scratch is (backend/cpu/detail/sgemm.hpp): a
+    // decode loop allocates only while the vocabulary grows, and they are freed with the thread.
     thread_local nn::Sampler sampler;
     thread_local std::vector<float> row;
     sampler.set_options(o);
