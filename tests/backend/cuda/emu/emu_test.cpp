@@ -18,27 +18,15 @@
 
 #include "dapt/core/dtype.hpp"
 #include "dapt_catch.hpp"
+#include "gpu_test_util.cuh"
 
 namespace dapt_emu_test {
 
 namespace {
 
+using dapt_gpu_test::DeviceBuffer;
 using dapt_emu::launch;
 using dapt_emu::LaunchConfig;
-
-template <class T>
-struct Buffer {
-  T* p = nullptr;
-  std::size_t n;
-  explicit Buffer(std::size_t count) : n(count) { REQUIRE(cudaMalloc(&p, count * sizeof(T)) == cudaSuccess); }
-  ~Buffer() { cudaFree(p); }
-  std::vector<T> get() const {
-    std::vector<T> h(n);
-    REQUIRE(cudaMemcpy(h.data(), p, n * sizeof(T), cudaMemcpyDeviceToHost) == cudaSuccess);
-    return h;
-  }
-  void put(const std::vector<T>& h) { REQUIRE(cudaMemcpy(p, h.data(), n * sizeof(T), cudaMemcpyHostToDevice) == cudaSuccess); }
-};
 
 /// The launch failed, and the error is cleared for the next one.
 bool launch_failed(cudaError_t want = cudaErrorLaunchFailure) { return cudaGetLastError() == want; }
@@ -107,18 +95,18 @@ __global__ void to_bf16(const float* in, std::uint16_t* out, int n) {
 TEST_CASE("cuda emulator: a missing barrier reads poisoned shared memory", "[emu]") {
   std::vector<float> h(512);
   for (std::size_t i = 0; i < h.size(); ++i) h[i] = static_cast<float>(i);
-  Buffer<float> x(512), out(512);
-  x.put(h);
-  launch(LaunchConfig(2, 256), neighbour, "neighbour", x.p, out.p, true);
+  DeviceBuffer<float> x(512), out(512);
+  x.write(h);
+  launch(LaunchConfig(2, 256), neighbour, "neighbour", x.get(), out.get(), true);
   REQUIRE(cudaGetLastError() == cudaSuccess);
-  auto got = out.get();
+  auto got = out.read();
   for (std::size_t i = 0; i < h.size(); ++i) CHECK(got[i] == h[i / 256 * 256 + (i + 1) % 256]);
   // Without the barrier, the first thread the scheduler runs (whatever DAPT_EMU_ORDER says)
   // reads a neighbour that has not written yet: the 0xff poison (NaN), in every block, since
   // shared memory is poisoned again for each block.
-  launch(LaunchConfig(2, 256), neighbour, "neighbour", x.p, out.p, false);
+  launch(LaunchConfig(2, 256), neighbour, "neighbour", x.get(), out.get(), false);
   REQUIRE(cudaGetLastError() == cudaSuccess);
-  got = out.get();
+  got = out.read();
   for (std::size_t block = 0; block < 2; ++block) {
     std::size_t poisoned = 0;
     for (std::size_t i = block * 256; i < block * 256 + 256; ++i) poisoned += std::isnan(got[i]);
@@ -127,20 +115,20 @@ TEST_CASE("cuda emulator: a missing barrier reads poisoned shared memory", "[emu
 }
 
 TEST_CASE("cuda emulator: a barrier some threads skip fails the launch", "[emu]") {
-  Buffer<float> x(64);
-  launch(LaunchConfig(1, 64), early_return, "early_return", x.p, 64);
+  DeviceBuffer<float> x(64);
+  launch(LaunchConfig(1, 64), early_return, "early_return", x.get(), 64);
   CHECK(cudaGetLastError() == cudaSuccess);
-  launch(LaunchConfig(1, 64), early_return, "early_return", x.p, 40);
+  launch(LaunchConfig(1, 64), early_return, "early_return", x.get(), 40);
   CHECK(launch_failed());
-  launch(LaunchConfig(1, 64), shuffle_after_exit, "shuffle_after_exit", x.p, 64);
+  launch(LaunchConfig(1, 64), shuffle_after_exit, "shuffle_after_exit", x.get(), 64);
   CHECK(cudaGetLastError() == cudaSuccess);
-  launch(LaunchConfig(1, 64), shuffle_after_exit, "shuffle_after_exit", x.p, 48);
+  launch(LaunchConfig(1, 64), shuffle_after_exit, "shuffle_after_exit", x.get(), 48);
   CHECK(launch_failed());
-  Buffer<int> y(32);
-  launch(LaunchConfig(1, 32), mismatched_collectives, "mismatched_collectives", y.p);
+  DeviceBuffer<int> y(32);
+  launch(LaunchConfig(1, 32), mismatched_collectives, "mismatched_collectives", y.get());
   CHECK(launch_failed());
   // A full-mask collective in a block of 16 threads names lanes that do not exist.
-  launch(LaunchConfig(1, 16), shuffle_after_exit, "shuffle_after_exit", x.p, 16);
+  launch(LaunchConfig(1, 16), shuffle_after_exit, "shuffle_after_exit", x.get(), 16);
   CHECK(launch_failed());
 }
 
@@ -149,13 +137,13 @@ TEST_CASE("cuda emulator: warp collectives and predicated barriers follow CUDA",
   std::mt19937 rng(7);
   std::vector<int> in(n);
   for (auto& v : in) v = static_cast<int>(rng() % 11) - 5;
-  Buffer<int> din(n), x(n), s(n), o(n), c(n);
-  Buffer<unsigned> b(n), m(n);
-  din.put(in);
-  launch(LaunchConfig(1, n), warp_ops, "warp_ops", din.p, x.p, s.p, b.p, m.p, o.p, c.p);
+  DeviceBuffer<int> din(n), x(n), s(n), o(n), c(n);
+  DeviceBuffer<unsigned> b(n), m(n);
+  din.write(in);
+  launch(LaunchConfig(1, n), warp_ops, "warp_ops", din.get(), x.get(), s.get(), b.get(), m.get(), o.get(), c.get());
   REQUIRE(cudaGetLastError() == cudaSuccess);
-  const auto xs = x.get(), ss = s.get(), os = o.get(), cs = c.get();
-  const auto bs = b.get(), ms = m.get();
+  const auto xs = x.read(), ss = s.read(), os = o.read(), cs = c.read();
+  const auto bs = b.read(), ms = m.read();
   int positives = 0;
   for (int v : in) positives += v > 0;
   for (int t = 0; t < n; ++t) {
@@ -175,30 +163,30 @@ TEST_CASE("cuda emulator: warp collectives and predicated barriers follow CUDA",
 }
 
 TEST_CASE("cuda emulator: launch configurations the device refuses", "[emu]") {
-  Buffer<int> x(4096);
-  launch(LaunchConfig(4, 1024), write_index, "write_index", x.p);
+  DeviceBuffer<int> x(4096);
+  launch(LaunchConfig(4, 1024), write_index, "write_index", x.get());
   CHECK(cudaGetLastError() == cudaSuccess);
-  launch(LaunchConfig(1, 2048), write_index, "write_index", x.p);
+  launch(LaunchConfig(1, 2048), write_index, "write_index", x.get());
   CHECK(launch_failed(cudaErrorInvalidConfiguration));
-  launch(LaunchConfig(1, dim3(8, 8, 128)), write_index, "write_index", x.p);
+  launch(LaunchConfig(1, dim3(8, 8, 128)), write_index, "write_index", x.get());
   CHECK(launch_failed(cudaErrorInvalidConfiguration));
-  launch(LaunchConfig(dim3(1, 70000), 1), write_index, "write_index", x.p);
+  launch(LaunchConfig(dim3(1, 70000), 1), write_index, "write_index", x.get());
   CHECK(launch_failed(cudaErrorInvalidConfiguration));
-  launch(LaunchConfig(0, 32), write_index, "write_index", x.p);
+  launch(LaunchConfig(0, 32), write_index, "write_index", x.get());
   CHECK(launch_failed(cudaErrorInvalidConfiguration));
 
   // Dynamic shared memory over 48 KiB needs the attribute first.
-  Buffer<float> f(256);
+  DeviceBuffer<float> f(256);
   std::vector<float> h(256);
   for (int i = 0; i < 256; ++i) h[static_cast<std::size_t>(i)] = static_cast<float>(i);
-  f.put(h);
-  launch(LaunchConfig(1, 256, 64 * 1024), uses_dynamic_shared, "uses_dynamic_shared", f.p);
+  f.write(h);
+  launch(LaunchConfig(1, 256, 64 * 1024), uses_dynamic_shared, "uses_dynamic_shared", f.get());
   CHECK(launch_failed(cudaErrorInvalidValue));
   REQUIRE(cudaFuncSetAttribute(uses_dynamic_shared, cudaFuncAttributeMaxDynamicSharedMemorySize, 64 * 1024) ==
           cudaSuccess);
-  launch(LaunchConfig(1, 256, 64 * 1024), uses_dynamic_shared, "uses_dynamic_shared", f.p);
+  launch(LaunchConfig(1, 256, 64 * 1024), uses_dynamic_shared, "uses_dynamic_shared", f.get());
   REQUIRE(cudaGetLastError() == cudaSuccess);
-  CHECK(f.get()[0] == 255.0f);
+  CHECK(f.read()[0] == 255.0f);
   CHECK(cudaFuncSetAttribute(uses_dynamic_shared, cudaFuncAttributeMaxDynamicSharedMemorySize, 300 * 1024) ==
         cudaErrorInvalidValue);
   cudaGetLastError();
@@ -208,18 +196,18 @@ TEST_CASE("cuda emulator: host memory handed to the device is refused", "[emu]")
   std::vector<int> host(64);
   launch(LaunchConfig(1, 64), write_index, "write_index", host.data());
   CHECK(launch_failed(cudaErrorInvalidValue));
-  Buffer<int> x(64);
+  DeviceBuffer<int> x(64);
   std::vector<int> back(64);
-  CHECK(cudaMemcpy(back.data(), x.p, 64 * sizeof(int), cudaMemcpyHostToDevice) == cudaErrorInvalidValue);
-  CHECK(cudaMemcpy(back.data(), x.p, 64 * sizeof(int), cudaMemcpyDeviceToHost) == cudaSuccess);
-  CHECK(cudaMemcpy(back.data(), x.p, 65 * sizeof(int), cudaMemcpyDeviceToHost) == cudaErrorInvalidValue);
+  CHECK(cudaMemcpy(back.data(), x.get(), 64 * sizeof(int), cudaMemcpyHostToDevice) == cudaErrorInvalidValue);
+  CHECK(cudaMemcpy(back.data(), x.get(), 64 * sizeof(int), cudaMemcpyDeviceToHost) == cudaSuccess);
+  CHECK(cudaMemcpy(back.data(), x.get(), 65 * sizeof(int), cudaMemcpyDeviceToHost) == cudaErrorInvalidValue);
   CHECK(cudaMemset(host.data(), 0, 16) == cudaErrorInvalidValue);
-  CHECK(cudaMemset(x.p + 60, 0, 5 * sizeof(int)) == cudaErrorInvalidValue);
-  CHECK(cudaFree(x.p + 1) == cudaErrorInvalidDevicePointer);
+  CHECK(cudaMemset(x.get() + 60, 0, 5 * sizeof(int)) == cudaErrorInvalidValue);
+  CHECK(cudaFree(x.get() + 1) == cudaErrorInvalidDevicePointer);
   cudaGetLastError();
   // Fresh device memory is not zero.
-  Buffer<float> fresh(4);
-  CHECK(fresh.get()[0] != 0.0f);
+  DeviceBuffer<float> fresh(4);
+  CHECK(fresh.read()[0] != 0.0f);
 }
 
 TEST_CASE("cuda emulator: bf16 conversion equals dapt::bf16 on every kind of float", "[emu]") {
@@ -229,12 +217,12 @@ TEST_CASE("cuda emulator: bf16 conversion equals dapt::bf16 on every kind of flo
   for (std::uint32_t u : {0x3f808000u, 0x3f818000u, 0x7f7fffffu, 0x7f800000u, 0xff800000u, 0x00000001u, 0x80000000u})
     in.push_back(std::bit_cast<float>(u));
   const int n = static_cast<int>(in.size());
-  Buffer<float> d(in.size());
-  Buffer<std::uint16_t> out(in.size());
-  d.put(in);
-  launch(LaunchConfig((n + 255) / 256, 256), to_bf16, "to_bf16", d.p, out.p, n);
+  DeviceBuffer<float> d(in.size());
+  DeviceBuffer<std::uint16_t> out(in.size());
+  d.write(in);
+  launch(LaunchConfig((n + 255) / 256, 256), to_bf16, "to_bf16", d.get(), out.get(), n);
   REQUIRE(cudaGetLastError() == cudaSuccess);
-  const auto got = out.get();
+  const auto got = out.read();
   for (int i = 0; i < n; ++i) {
     const std::uint16_t want = dapt::bf16::from_float(in[static_cast<std::size_t>(i)]);
     if (std::isnan(in[static_cast<std::size_t>(i)])) CHECK(((got[static_cast<std::size_t>(i)] & 0x7fffu) > 0x7f80u));
@@ -267,41 +255,41 @@ TEST_CASE("cuda emulator: GEMMs equal a plain loop, and bad operands are refused
                  (tb ? b[static_cast<std::size_t>(j + l * ldb)] : b[static_cast<std::size_t>(l + j * ldb)]);
           want[static_cast<std::size_t>(i + j * m)] = s + 0.5 * c[static_cast<std::size_t>(i + j * ldc)];
         }
-      Buffer<float> da(a.size()), db(b.size()), dc(c.size());
-      da.put(a);
-      db.put(b);
-      dc.put(c);
+      DeviceBuffer<float> da(a.size()), db(b.size()), dc(c.size());
+      da.write(a);
+      db.write(b);
+      dc.write(c);
       const float alpha = 1.0f, beta = 0.5f;
       const auto opa = ta ? CUBLAS_OP_T : CUBLAS_OP_N, opb = tb ? CUBLAS_OP_T : CUBLAS_OP_N;
-      REQUIRE(cublasGemmEx(h, opa, opb, m, n, k, &alpha, da.p, CUDA_R_32F, lda, db.p, CUDA_R_32F, ldb, &beta, dc.p,
+      REQUIRE(cublasGemmEx(h, opa, opb, m, n, k, &alpha, da.get(), CUDA_R_32F, lda, db.get(), CUDA_R_32F, ldb, &beta, dc.get(),
                            CUDA_R_32F, ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT) == CUBLAS_STATUS_SUCCESS);
-      auto got = dc.get();
+      auto got = dc.read();
       for (int i = 0; i < m; ++i)
         for (int j = 0; j < n; ++j)
           CHECK(got[static_cast<std::size_t>(i + j * ldc)] ==
                 Approx(want[static_cast<std::size_t>(i + j * m)]).epsilon(1e-6));
 
       // cuBLASLt with the BIAS epilogue (bias of length m added to every column).
-      Buffer<float> bias(m);
+      DeviceBuffer<float> bias(m);
       std::vector<float> hb(m);
       for (auto& e : hb) e = u(rng);
-      bias.put(hb);
-      dc.put(c);
+      bias.write(hb);
+      dc.write(c);
       cublasLtMatmulDesc_t op = nullptr;
       cublasLtMatrixLayout_t la = nullptr, lb = nullptr, lc = nullptr;
       REQUIRE(cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F) == CUBLAS_STATUS_SUCCESS);
       REQUIRE(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &opa, sizeof opa) == CUBLAS_STATUS_SUCCESS);
       REQUIRE(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &opb, sizeof opb) == CUBLAS_STATUS_SUCCESS);
       const cublasLtEpilogue_t epi = CUBLASLT_EPILOGUE_BIAS;
-      const void* bp = bias.p;
+      const void* bp = bias.get();
       REQUIRE(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi) == CUBLAS_STATUS_SUCCESS);
       REQUIRE(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bp, sizeof bp) == CUBLAS_STATUS_SUCCESS);
       REQUIRE(cublasLtMatrixLayoutCreate(&la, CUDA_R_32F, ta ? k : m, ta ? m : k, lda) == CUBLAS_STATUS_SUCCESS);
       REQUIRE(cublasLtMatrixLayoutCreate(&lb, CUDA_R_32F, tb ? n : k, tb ? k : n, ldb) == CUBLAS_STATUS_SUCCESS);
       REQUIRE(cublasLtMatrixLayoutCreate(&lc, CUDA_R_32F, m, n, ldc) == CUBLAS_STATUS_SUCCESS);
-      REQUIRE(cublasLtMatmul(lt, op, &alpha, da.p, la, db.p, lb, &beta, dc.p, lc, dc.p, lc, nullptr, nullptr, 0,
+      REQUIRE(cublasLtMatmul(lt, op, &alpha, da.get(), la, db.get(), lb, &beta, dc.get(), lc, dc.get(), lc, nullptr, nullptr, 0,
                              nullptr) == CUBLAS_STATUS_SUCCESS);
-      got = dc.get();
+      got = dc.read();
       for (int i = 0; i < m; ++i)
         for (int j = 0; j < n; ++j)
           CHECK(got[static_cast<std::size_t>(i + j * ldc)] ==
@@ -309,7 +297,7 @@ TEST_CASE("cuda emulator: GEMMs equal a plain loop, and bad operands are refused
       // A layout whose shape disagrees with the operation is refused.
       cublasLtMatrixLayout_t wrong = nullptr;
       REQUIRE(cublasLtMatrixLayoutCreate(&wrong, CUDA_R_32F, m, n + 1, ldc) == CUBLAS_STATUS_SUCCESS);
-      CHECK(cublasLtMatmul(lt, op, &alpha, da.p, la, db.p, lb, &beta, dc.p, wrong, dc.p, wrong, nullptr, nullptr, 0,
+      CHECK(cublasLtMatmul(lt, op, &alpha, da.get(), la, db.get(), lb, &beta, dc.get(), wrong, dc.get(), wrong, nullptr, nullptr, 0,
                            nullptr) == CUBLAS_STATUS_INVALID_VALUE);
       cublasLtMatrixLayoutDestroy(wrong);
       cublasLtMatrixLayoutDestroy(lc);
@@ -318,16 +306,16 @@ TEST_CASE("cuda emulator: GEMMs equal a plain loop, and bad operands are refused
       cublasLtMatmulDescDestroy(op);
     }
   // A leading dimension below the rows, an operand past its allocation, a host operand.
-  Buffer<float> a(15), b(21), c(35);
+  DeviceBuffer<float> a(15), b(21), c(35);
   std::vector<float> host(35);
   const float one = 1.0f, zero = 0.0f;
-  CHECK(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, 5, 7, 3, &one, a.p, CUDA_R_32F, 4, b.p, CUDA_R_32F, 3, &zero, c.p,
+  CHECK(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, 5, 7, 3, &one, a.get(), CUDA_R_32F, 4, b.get(), CUDA_R_32F, 3, &zero, c.get(),
                      CUDA_R_32F, 5, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT) == CUBLAS_STATUS_INVALID_VALUE);
-  CHECK(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, 5, 7, 3, &one, a.p, CUDA_R_32F, 5, b.p, CUDA_R_32F, 4, &zero, c.p,
+  CHECK(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, 5, 7, 3, &one, a.get(), CUDA_R_32F, 5, b.get(), CUDA_R_32F, 4, &zero, c.get(),
                      CUDA_R_32F, 5, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT) == CUBLAS_STATUS_INVALID_VALUE);
-  CHECK(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, 5, 7, 3, &one, a.p, CUDA_R_32F, 5, b.p, CUDA_R_32F, 3, &zero,
+  CHECK(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, 5, 7, 3, &one, a.get(), CUDA_R_32F, 5, b.get(), CUDA_R_32F, 3, &zero,
                      host.data(), CUDA_R_32F, 5, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT) == CUBLAS_STATUS_INVALID_VALUE);
-  CHECK(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, 5, 7, 3, &one, a.p, CUDA_R_32F, 5, b.p, CUDA_R_32F, 3, &zero, c.p,
+  CHECK(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, 5, 7, 3, &one, a.get(), CUDA_R_32F, 5, b.get(), CUDA_R_32F, 3, &zero, c.get(),
                      CUDA_R_32F, 5, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT) == CUBLAS_STATUS_SUCCESS);
   cublasLtDestroy(lt);
   cublasDestroy(h);

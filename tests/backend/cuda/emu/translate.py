@@ -10,8 +10,9 @@
       -> static T a[N], b; ::dapt_emu::poison_shared(&a, sizeof(a)); ::dapt_emu::poison_shared(&b, sizeof(b));
 
 Usage: translate.py OUT_DIR SRC_ROOT:REL_DIR [SRC_ROOT:REL_DIR ...]
-Each REL_DIR under SRC_ROOT is copied to OUT_DIR/REL_DIR (files whose content would not change
-are still written, so the tree is complete). A file is rewritten only when its text differs.
+Each REL_DIR under SRC_ROOT is copied whole to OUT_DIR/REL_DIR (files without launches or
+__shared__ unchanged, so the tree is complete). A copy is written only when its text differs
+from what is there, so unchanged headers keep their timestamps and nothing rebuilds for them.
 """
 import os
 import re

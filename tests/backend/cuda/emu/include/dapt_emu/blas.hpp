@@ -12,6 +12,7 @@
 #include <cstring>
 #include <string>
 
+#include "cuda_bf16.h"
 #include "dapt_emu/runtime.hpp"
 
 enum cublasStatus_t {
@@ -128,10 +129,7 @@ inline std::size_t type_bytes(cudaDataType_t t) {
 inline double load(const void* p, cudaDataType_t t, std::int64_t i) {
   if (t == CUDA_R_32F) return static_cast<const float*>(p)[i];
   if (t == CUDA_R_64F) return static_cast<const double*>(p)[i];
-  if (t == CUDA_R_16BF) {
-    const std::uint32_t bits = static_cast<std::uint32_t>(static_cast<const std::uint16_t*>(p)[i]) << 16;
-    return std::bit_cast<float>(bits);
-  }
+  if (t == CUDA_R_16BF) return __bfloat162float(static_cast<const __nv_bfloat16*>(p)[i]);
   std::fprintf(stderr, "[cuda-emu] cuBLAS: unsupported data type %d\n", static_cast<int>(t));
   std::abort();
 }
@@ -143,11 +141,7 @@ inline void store(void* p, cudaDataType_t t, std::int64_t i, double v) {
   } else if (t == CUDA_R_64F) {
     static_cast<double*>(p)[i] = v;
   } else {
-    const std::uint32_t u = std::bit_cast<std::uint32_t>(f);
-    std::uint16_t h;
-    if ((u & 0x7fffffffu) > 0x7f800000u) h = static_cast<std::uint16_t>((u >> 16) | 0x40u);
-    else h = static_cast<std::uint16_t>((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-    static_cast<std::uint16_t*>(p)[i] = h;
+    static_cast<__nv_bfloat16*>(p)[i] = __float2bfloat16_rn(f);  // the emulator's one bf16 rounding
   }
 }
 

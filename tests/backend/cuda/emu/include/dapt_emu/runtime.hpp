@@ -198,7 +198,6 @@ struct Fiber {
   void* stack = nullptr;
   void* fake_stack = nullptr;  // ASan's, while switched out
   uint3 tid{};
-  unsigned linear = 0;
   Wait wait = Wait::kReady;
   BarrierOp barrier_op = BarrierOp::kPlain;
   int predicate = 0;
@@ -509,7 +508,6 @@ inline std::string run_block(const dim3& block, const std::function<void()>& bod
   fs.assign(count, Fiber{});
   for (unsigned i = 0; i < count; ++i) {
     Fiber& f = fs[i];
-    f.linear = i;
     f.tid = uint3{i % block.x, (i / block.x) % block.y, i / (block.x * block.y)};
     f.stack = pool.get(i);
 #if DAPT_EMU_ASAN
@@ -745,7 +743,8 @@ unsigned __match_any_sync(unsigned mask, T v) {
 }
 
 // ------------------------------------------------------------------------------------------------
-// Atomics: fibers switch only at barriers and collectives, so a read-modify-write is atomic.
+// Atomics (those the kernels use): fibers switch only at barriers and collectives, so a
+// read-modify-write is atomic.
 template <class T>
 T atomicAdd(T* p, T v) {
   const T old = *p;
@@ -756,24 +755,6 @@ template <class T>
 T atomicMin(T* p, T v) {
   const T old = *p;
   *p = std::min(old, v);
-  return old;
-}
-template <class T>
-T atomicMax(T* p, T v) {
-  const T old = *p;
-  *p = std::max(old, v);
-  return old;
-}
-template <class T>
-T atomicExch(T* p, T v) {
-  const T old = *p;
-  *p = v;
-  return old;
-}
-template <class T>
-T atomicCAS(T* p, T compare, T v) {
-  const T old = *p;
-  if (old == compare) *p = v;
   return old;
 }
 
