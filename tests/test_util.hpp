@@ -1,6 +1,8 @@
 /// @file test_util.hpp
-/// @brief Small helpers shared by the test executables: a scoped environment variable and a
-/// scratch directory that is removed afterwards.
+/// @brief Small helpers shared by the test executables: a scoped environment variable, a scratch
+/// directory that is removed afterwards, files written whole, bitwise and relative comparisons.
+/// The test executables are unity builds (tests/CMakeLists.txt): a helper that more than one test
+/// file needs lives here or in model_util.hpp, never as a second copy in an anonymous namespace.
 #pragma once
 
 #include <unistd.h>
@@ -9,10 +11,16 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "dapt/core/utf8.hpp"
 
 namespace dapt_test {
 
@@ -68,6 +76,25 @@ inline double relative_l2(const float* a, const float* b, std::int64_t n) {
   }
   if (den == 0) return std::sqrt(num);
   return std::sqrt(num / den);
+}
+
+/// The UTF-8 bytes of code point `cp`.
+inline std::string utf8(char32_t cp) {
+  std::string s;
+  dapt::append_utf8(s, cp);
+  return s;
+}
+
+/// True when `a` and `b` hold the same floats bit for bit (so NaNs and signed zeros count).
+inline bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+/// Writes `bytes` to `p`, replacing the file; throws (failing the test) when it cannot.
+inline void write_file(const std::filesystem::path& p, std::string_view bytes) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out.good()) throw std::runtime_error("cannot write " + p.string());
 }
 
 /// The reference-fixture directories a data-driven parity test runs: every directory under

@@ -58,7 +58,7 @@ void rig(nn::Llama<Cpu>& m, std::optional<TokenId> boosted, float boost) {
 /// The brute-force score of one continuation: context ++ continuation truncated on the left to
 /// max_length + 1 tokens, run without its last token as one unpadded row, and the continuation's
 /// log-probabilities summed in double.
-eval::ChoiceScore brute_force(nn::Llama<Cpu>& model, const std::vector<TokenId>& context,
+eval::ChoiceScore brute_force_choice(nn::Llama<Cpu>& model, const std::vector<TokenId>& context,
                               const std::vector<TokenId>& continuation, std::int64_t max_length) {
   std::vector<TokenId> seq = cat(context, continuation);
   if (static_cast<std::int64_t>(seq.size()) > max_length + 1) seq.erase(seq.begin(), seq.end() - (max_length + 1));
@@ -87,11 +87,6 @@ std::vector<eval::Question> sample_questions() {
        {"the sun", "the moon", "the cat", "the dog", "a blue dog"}, 2, "q3"},
       {"Ωμέγα ☃: pick", {"日本語", "x"}, 1, "q4"},
   };
-}
-
-void write_file(const fs::path& p, const std::string& content) {
-  std::ofstream out(p, std::ios::binary);
-  out << content;
 }
 
 }  // namespace
@@ -169,7 +164,7 @@ TEST_CASE("multiple choice: scores equal a brute-force log-softmax of forward() 
         const eval::TokenizedQuestion t = eval::tokenize_question(tok, q, o);
         std::vector<eval::ChoiceScore> scores;
         for (const auto& c : t.choices)
-          scores.push_back(brute_force(*model, t.context, c, max_length ? max_length : 128));
+          scores.push_back(brute_force_choice(*model, t.context, c, max_length ? max_length : 128));
         want_pred.push_back(eval::pick(scores, eval::Normalization::kNone));
         want.insert(want.end(), scores.begin(), scores.end());
       }
@@ -271,7 +266,7 @@ TEST_CASE("multiple choice: normalisation changes the pick", "[eval][multiple_ch
       CHECK(r.correct == 0);
       CHECK(r.correct_norm == 1);
       CHECK(r.normalization == n);
-      const eval::ChoiceScore want = brute_force(*model, {5, 6, 7}, {x, y}, 128);
+      const eval::ChoiceScore want = brute_force_choice(*model, {5, 6, 7}, {x, y}, 128);
       CHECK(qr.choices[0].logprob == Approx(want.logprob).epsilon(1e-6));
     }
   }
@@ -319,7 +314,7 @@ TEST_CASE("multiple choice: bad questions are refused with their name", "[eval][
 TEST_CASE("multiple choice: the JSONL loader reads questions", "[eval][multiple_choice][jsonl]") {
   dapt_test::TempDir dir("eval_mc_jsonl");
   const fs::path p = dir.path / "q.jsonl";
-  write_file(p,
+  dapt_test::write_file(p,
              "\xEF\xBB\xBF{\"question\": \"2+2=?\", \"choices\": [\"3\", \"4\"], \"answer\": 1, \"id\": \"x\"}\r\n"
              "\n"
              "   \t\n"
@@ -340,7 +335,7 @@ TEST_CASE("multiple choice: the JSONL loader reads questions", "[eval][multiple_
   CHECK(qs[3].answer == 0);
   CHECK(qs[3].source == p.string() + ":6");
 
-  write_file(dir.path / "empty.jsonl", "");
+  dapt_test::write_file(dir.path / "empty.jsonl", "");
   CHECK(eval::load_questions(dir.path / "empty.jsonl").empty());
   REQUIRE_DAPT_ERROR(eval::load_questions(dir.path / "missing.jsonl"), kIo, "missing.jsonl");
   REQUIRE_DAPT_ERROR(eval::load_questions(dir.path), kIo, "eval_mc_jsonl");
@@ -392,16 +387,16 @@ TEST_CASE("multiple choice: every malformed JSONL line is a kFormat error naming
   };
   for (const Case& c : cases) {
     INFO("line: " << c.line);
-    write_file(p, good + "\n" + c.line + "\n" + good);
+    dapt_test::write_file(p, good + "\n" + c.line + "\n" + good);
     REQUIRE_DAPT_ERROR(eval::load_questions(p), kFormat, p.string() + ":3: ");
     REQUIRE_DAPT_ERROR(eval::load_questions(p), kFormat, c.needle);
   }
 
   SECTION("a line longer than the limit is refused before it is parsed") {
-    write_file(p, good + "{\"question\": \"" + std::string(300, 'x') + "\", \"choices\": [\"a\"], \"answer\": 0}\n");
+    dapt_test::write_file(p, good + "{\"question\": \"" + std::string(300, 'x') + "\", \"choices\": [\"a\"], \"answer\": 0}\n");
     REQUIRE_DAPT_ERROR(eval::load_questions(p, 256), kFormat, p.string() + ":2: line longer than 256 bytes");
     CHECK(eval::load_questions(p, 1024).size() == 2);
-    write_file(p, std::string(200'000, 'x'));  // one huge line, no newline: stops reading early
+    dapt_test::write_file(p, std::string(200'000, 'x'));  // one huge line, no newline: stops reading early
     REQUIRE_DAPT_ERROR(eval::load_questions(p, 1000), kFormat, ":1: line longer than 1000 bytes");
   }
 }
@@ -439,9 +434,9 @@ TEST_CASE("docs/eval.md: the evaluation example runs", "[eval][docs]") {
   auto model = eval_test::tiny_model();
   const tokenizer::Tokenizer tok = eval_test::tiny_tokenizer();
   dapt_test::TempDir dir("eval_docs");
-  write_file(dir.path / "a.txt", "the cat sat on the mat.\nthe clock gates the flop.\n");
-  write_file(dir.path / "b.txt", "is the sun red? the dog says no.");
-  write_file(dir.path / "q.jsonl",
+  dapt_test::write_file(dir.path / "a.txt", "the cat sat on the mat.\nthe clock gates the flop.\n");
+  dapt_test::write_file(dir.path / "b.txt", "is the sun red? the dog says no.");
+  dapt_test::write_file(dir.path / "q.jsonl",
              "{\"question\": \"the cat sat on the\", \"choices\": [\"mat\", \"sun\"], \"answer\": 0}\n"
              "{\"context\": \"Which one gates the flop?\", \"choices\": [\"the clock\", \"the dog\"], \"answer\": \"A\"}\n");
   report(*model, tok, {dir.path / "a.txt", dir.path / "b.txt"}, dir.path / "q.jsonl");

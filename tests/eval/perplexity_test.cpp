@@ -37,7 +37,7 @@ std::vector<std::vector<TokenId>> reference_rows(const io::SafetensorsFile& ref)
 }
 
 /// Deterministic documents of the given lengths, ids spread over the whole vocabulary.
-std::vector<std::vector<TokenId>> make_docs(const std::vector<std::int64_t>& lengths, std::int64_t vocab) {
+std::vector<std::vector<TokenId>> random_docs(const std::vector<std::int64_t>& lengths, std::int64_t vocab) {
   std::vector<std::vector<TokenId>> docs;
   std::uint64_t x = 12345;
   for (std::int64_t n : lengths) {
@@ -65,7 +65,7 @@ struct Brute {
 ///       loss = model(input_ids, labels=target_ids)   # position j predicts target j + 1
 ///       prev_end_loc = end_loc; if end_loc == seq_len: break
 /// with the loss summed (not averaged) from forward() logits and a log-softmax in double.
-Brute brute_force(nn::Llama<Cpu>& model, const std::vector<std::vector<TokenId>>& docs, std::int64_t max_length,
+Brute brute_force_perplexity(nn::Llama<Cpu>& model, const std::vector<std::vector<TokenId>>& docs, std::int64_t max_length,
                   std::int64_t stride, std::optional<TokenId> prefix) {
   const std::int64_t v = model.config().vocab_size;
   Brute out;
@@ -98,7 +98,7 @@ Brute brute_force(nn::Llama<Cpu>& model, const std::vector<std::vector<TokenId>>
   return out;
 }
 
-double rel(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-300); }
+double rel_diff(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-300); }
 
 /// A model that only has the chunked loss, recording what perplexity passes it.
 struct Recorder {
@@ -136,8 +136,8 @@ TEST_CASE("perplexity equals exp(loss_nomask) of the Hugging Face reference", "[
       CHECK(r.tokens == 2 * (t - 1));
       CHECK(r.documents == 2);
       CHECK(r.windows == 2);
-      CHECK(rel(r.perplexity, std::exp(loss_nomask)) < 1e-5);
-      CHECK(rel(r.nll, loss_nomask) < 1e-5);
+      CHECK(rel_diff(r.perplexity, std::exp(loss_nomask)) < 1e-5);
+      CHECK(rel_diff(r.nll, loss_nomask) < 1e-5);
       CHECK(!r.bits_per_byte);
     }
   }
@@ -146,14 +146,14 @@ TEST_CASE("perplexity equals exp(loss_nomask) of the Hugging Face reference", "[
 TEST_CASE("perplexity: sliding windows equal the Hugging Face loop over forward() logits", "[eval][perplexity]") {
   auto model = eval_test::tiny_model();
   const std::int64_t v = model->config().vocab_size;
-  const auto docs = make_docs({40, 1, 7, 45, 2, 16, 17, 0, 23}, v);
+  const auto docs = random_docs({40, 1, 7, 45, 2, 16, 17, 0, 23}, v);
   struct Case {
     std::int64_t context, stride;
   };
   for (const Case c : {Case{16, 5}, Case{16, 1}, Case{16, 15}, Case{16, 16}, Case{9, 8}, Case{2, 1}, Case{24, 7},
                        Case{70, 20}}) {
     for (const std::optional<TokenId> prefix : {std::optional<TokenId>{}, std::optional<TokenId>{1}}) {
-      const Brute want = brute_force(*model, docs, c.context, c.stride, prefix);
+      const Brute want = brute_force_perplexity(*model, docs, c.context, c.stride, prefix);
       for (std::int64_t batch : {1, 5}) {
         INFO("context " << c.context << ", stride " << c.stride << ", prefix " << (prefix ? 1 : 0) << ", batch "
                         << batch);
@@ -166,8 +166,8 @@ TEST_CASE("perplexity: sliding windows equal the Hugging Face loop over forward(
         INFO("sum " << r.nll_sum << " brute force " << want.sum << ", tokens " << r.tokens << " / " << want.tokens);
         CHECK(r.tokens == want.tokens);
         CHECK(r.windows == want.windows);
-        CHECK(rel(r.nll_sum, want.sum) < 1e-5);
-        CHECK(rel(r.perplexity, std::exp(want.sum / static_cast<double>(want.tokens))) < 1e-5);
+        CHECK(rel_diff(r.nll_sum, want.sum) < 1e-5);
+        CHECK(rel_diff(r.perplexity, std::exp(want.sum / static_cast<double>(want.tokens))) < 1e-5);
       }
     }
   }
@@ -193,7 +193,7 @@ TEST_CASE("perplexity: sliding windows equal the Hugging Face loop over forward(
 
 TEST_CASE("perplexity: windows are batched through forward_loss into two reused buffers", "[eval][perplexity]") {
   auto model = eval_test::tiny_model();
-  const auto docs = make_docs({50, 5, 31, 12}, model->config().vocab_size);
+  const auto docs = random_docs({50, 5, 31, 12}, model->config().vocab_size);
   eval::PerplexityOptions o;
   o.context = 12;
   o.stride = 4;
@@ -207,7 +207,7 @@ TEST_CASE("perplexity: windows are batched through forward_loss into two reused 
   CHECK(static_cast<std::int64_t>(rec.shapes.size()) == (r4.windows + 3) / 4);
   CHECK(r4.windows == r1.windows);
   CHECK(r4.tokens == r1.tokens);
-  CHECK(rel(r4.nll_sum, r1.nll_sum) < 1e-6);
+  CHECK(rel_diff(r4.nll_sum, r1.nll_sum) < 1e-6);
   for (std::size_t i = 0; i < rec.shapes.size(); ++i) {
     CHECK(rec.ids_ptr[i] == rec.ids_ptr[0]);
     CHECK(rec.labels_ptr[i] == rec.labels_ptr[0]);
@@ -243,7 +243,7 @@ TEST_CASE("perplexity: texts, files and bits per byte", "[eval][perplexity]") {
   CHECK(from_text.tokens == from_ids.tokens);
   CHECK(from_text.bytes == bytes);
   REQUIRE(from_text.bits_per_byte);
-  CHECK(rel(*from_text.bits_per_byte, from_text.nll_sum / (static_cast<double>(bytes) * std::numbers::ln2)) < 1e-12);
+  CHECK(rel_diff(*from_text.bits_per_byte, from_text.nll_sum / (static_cast<double>(bytes) * std::numbers::ln2)) < 1e-12);
   CHECK(*from_ids.bits_per_byte == *from_text.bits_per_byte);
 
   // With a prefix every token is scored, so bits per byte covers the whole text.
@@ -252,8 +252,8 @@ TEST_CASE("perplexity: texts, files and bits per byte", "[eval][perplexity]") {
   std::int64_t all = 0;
   for (const auto& d : docs) all += static_cast<std::int64_t>(d.size());
   CHECK(full.tokens == all);
-  const Brute want = brute_force(*model, docs, 16, 6, TokenId{0});
-  CHECK(rel(full.nll_sum, want.sum) < 1e-5);
+  const Brute want = brute_force_perplexity(*model, docs, 16, 6, TokenId{0});
+  CHECK(rel_diff(full.nll_sum, want.sum) < 1e-5);
   INFO("tiny fixture model (random weights), 300-id BPE, context 16 stride 6: perplexity " << full.perplexity << ", "
        << *full.bits_per_byte << " bits/byte over " << full.tokens << " tokens / " << full.bytes << " bytes");
 
@@ -283,7 +283,7 @@ TEST_CASE("perplexity: texts, files and bits per byte", "[eval][perplexity]") {
 
 TEST_CASE("perplexity: bad options and inputs are refused", "[eval][perplexity]") {
   auto model = eval_test::tiny_model();
-  const auto docs = make_docs({20, 9}, model->config().vocab_size);
+  const auto docs = random_docs({20, 9}, model->config().vocab_size);
   const auto with = [&](auto edit) {
     eval::PerplexityOptions o;
     o.context = 8;

@@ -68,7 +68,7 @@ Bytes head(std::uint64_t n_tensors, std::uint64_t n_kv, std::uint32_t version = 
   return x;
 }
 
-GgufFile parse(const std::string& buf) {
+GgufFile parse_gguf(const std::string& buf) {
   return GgufFile::from_bytes({reinterpret_cast<const std::byte*>(buf.data()), buf.size()}, "hostile.gguf");
 }
 
@@ -100,7 +100,7 @@ std::string valid_file() {
 
 /// The promises to callers of a file that parsed: every tensor's bytes lie inside the buffer,
 /// are disjoint and aligned, and dequantising them (when supported) is safe.
-void check_parsed_file_is_sane(const GgufFile& f, const std::string& buf) {
+void check_gguf_is_sane(const GgufFile& f, const std::string& buf) {
   const auto* lo = reinterpret_cast<const std::byte*>(buf.data());
   const auto* hi = lo + buf.size();
   REQUIRE(f.data_offset() <= buf.size());
@@ -145,47 +145,47 @@ void check_parsed_file_is_sane(const GgufFile& f, const std::string& buf) {
 
 TEST_CASE("GGUF hostile: the valid baselines parse", "[io][gguf][hostile]") {
   const std::string buf = valid_file();
-  const auto f = parse(buf);
-  check_parsed_file_is_sane(f, buf);
+  const auto f = parse_gguf(buf);
+  check_gguf_is_sane(f, buf);
   CHECK(f.size() == 3);
 
   // No tensors, no KV, and a file that ends without the padding of its (empty) data section.
-  CHECK(parse(head(0, 0).b).size() == 0);
+  CHECK(parse_gguf(head(0, 0).b).size() == 0);
   // A zero-element tensor and a scalar-like [1] tensor.
   Bytes z = head(2, 0);
   z.tensor("empty", {0, 5}, 0, 0).tensor("one", {1}, 0, 0).pad_to(32).zeros(4);
-  const auto zf = parse(z.b);
+  const auto zf = parse_gguf(z.b);
   CHECK(zf.tensor_info("empty").numel() == 0);
   CHECK(zf.dequantize("empty").numel() == 0);
   CHECK(zf.dequantize("one").numel() == 1);
   // Version 2 has the same layout.
   Bytes v2 = head(0, 1, 2);
   v2.key("k", GgufValueType::kUint8).u8(1);
-  CHECK(parse(v2.b).version() == 2);
+  CHECK(parse_gguf(v2.b).version() == 2);
 }
 
 TEST_CASE("GGUF hostile: magic and version", "[io][gguf][hostile]") {
-  REQUIRE_DAPT_ERROR(parse(""), kFormat, "too short");
-  REQUIRE_DAPT_ERROR(parse("GGU"), kFormat, "too short");
-  REQUIRE_DAPT_ERROR(parse("GGUX" + head(0, 0).b.substr(4)), kFormat, "magic");
-  REQUIRE_DAPT_ERROR(parse("ggml" + head(0, 0).b.substr(4)), kFormat, "not a GGUF file");
-  REQUIRE_DAPT_ERROR(parse("GGUF"), kFormat, "truncated");
-  REQUIRE_DAPT_ERROR(parse(head(0, 0, 1).b), kUnsupported, "version 1");
-  REQUIRE_DAPT_ERROR(parse(head(0, 0, 4).b), kFormat, "unknown GGUF version 4");
-  REQUIRE_DAPT_ERROR(parse(head(0, 0, 0).b), kFormat, "unknown GGUF version 0");
-  REQUIRE_DAPT_ERROR(parse(head(0, 0, 0x03000000u).b), kUnsupported, "big-endian");
+  REQUIRE_DAPT_ERROR(parse_gguf(""), kFormat, "too short");
+  REQUIRE_DAPT_ERROR(parse_gguf("GGU"), kFormat, "too short");
+  REQUIRE_DAPT_ERROR(parse_gguf("GGUX" + head(0, 0).b.substr(4)), kFormat, "magic");
+  REQUIRE_DAPT_ERROR(parse_gguf("ggml" + head(0, 0).b.substr(4)), kFormat, "not a GGUF file");
+  REQUIRE_DAPT_ERROR(parse_gguf("GGUF"), kFormat, "truncated");
+  REQUIRE_DAPT_ERROR(parse_gguf(head(0, 0, 1).b), kUnsupported, "version 1");
+  REQUIRE_DAPT_ERROR(parse_gguf(head(0, 0, 4).b), kFormat, "unknown GGUF version 4");
+  REQUIRE_DAPT_ERROR(parse_gguf(head(0, 0, 0).b), kFormat, "unknown GGUF version 0");
+  REQUIRE_DAPT_ERROR(parse_gguf(head(0, 0, 0x03000000u).b), kUnsupported, "big-endian");
 }
 
 TEST_CASE("GGUF hostile: every proper prefix of a valid file is rejected", "[io][gguf][hostile]") {
   const std::string buf = valid_file();
-  const auto f = parse(buf);
+  const auto f = parse_gguf(buf);
   std::uint64_t end = 0;  // the last byte any tensor needs; beyond it is only padding
   for (const auto& t : f.tensors()) end = std::max(end, f.data_offset() + t.offset + t.nbytes);
   for (std::size_t n = 0; n < buf.size(); ++n) {
     INFO("prefix of " << n << " bytes");
     if (n < end) {
       try {
-        (void)parse(buf.substr(0, n));
+        (void)parse_gguf(buf.substr(0, n));
         FAIL("a truncated file parsed");
       } catch (const dapt::Error& e) {
         CHECK(e.category() == ErrorCategory::kFormat);
@@ -193,33 +193,33 @@ TEST_CASE("GGUF hostile: every proper prefix of a valid file is rejected", "[io]
                dapt_test::contains(e.what(), "remain")));
       }
     } else {
-      check_parsed_file_is_sane(parse(buf.substr(0, n)), buf.substr(0, n));  // only trailing padding is missing
+      check_gguf_is_sane(parse_gguf(buf.substr(0, n)), buf.substr(0, n));  // only trailing padding is missing
     }
   }
 }
 
 TEST_CASE("GGUF hostile: counts and lengths bounded by the file size", "[io][gguf][hostile]") {
   const std::uint64_t huge = std::uint64_t{1} << 63;
-  REQUIRE_DAPT_ERROR(parse(head(huge, 0).b), kFormat, "tensor count");
-  REQUIRE_DAPT_ERROR(parse(head(0, huge).b), kFormat, "key/value count");
-  REQUIRE_DAPT_ERROR(parse(head(0, ~std::uint64_t{0}).b), kFormat, "key/value count");
-  REQUIRE_DAPT_ERROR(parse(head(1000, 0).zeros(100).b), kFormat, "tensor count 1000");
+  REQUIRE_DAPT_ERROR(parse_gguf(head(huge, 0).b), kFormat, "tensor count");
+  REQUIRE_DAPT_ERROR(parse_gguf(head(0, huge).b), kFormat, "key/value count");
+  REQUIRE_DAPT_ERROR(parse_gguf(head(0, ~std::uint64_t{0}).b), kFormat, "key/value count");
+  REQUIRE_DAPT_ERROR(parse_gguf(head(1000, 0).zeros(100).b), kFormat, "tensor count 1000");
   // A key claiming 2^63 bytes.
-  REQUIRE_DAPT_ERROR(parse(head(0, 1).u64(huge).raw("key").u32(4).u32(1).b), kFormat, "declares a length");
+  REQUIRE_DAPT_ERROR(parse_gguf(head(0, 1).u64(huge).raw("key").u32(4).u32(1).b), kFormat, "declares a length");
   // A string value claiming 2^63 bytes.
-  REQUIRE_DAPT_ERROR(parse(head(0, 1).key("k", GgufValueType::kString).u64(huge).raw("abc").zeros(10).b), kFormat,
+  REQUIRE_DAPT_ERROR(parse_gguf(head(0, 1).key("k", GgufValueType::kString).u64(huge).raw("abc").zeros(10).b), kFormat,
                      "declares a length of 9223372036854775808");
   // Arrays of 2^60 elements: numbers, strings, arrays.
   for (auto t : {GgufValueType::kUint32, GgufValueType::kString, GgufValueType::kArray, GgufValueType::kBool}) {
     INFO(gguf_value_type_name(t));
-    REQUIRE_DAPT_ERROR(parse(head(0, 1).key("k", GgufValueType::kArray).u32(static_cast<std::uint32_t>(t)).u64(std::uint64_t{1} << 60).zeros(64).b),
+    REQUIRE_DAPT_ERROR(parse_gguf(head(0, 1).key("k", GgufValueType::kArray).u32(static_cast<std::uint32_t>(t)).u64(std::uint64_t{1} << 60).zeros(64).b),
                        kFormat, "declares 1152921504606846976 elements");
   }
   // An array of strings each claiming more than remains.
-  REQUIRE_DAPT_ERROR(parse(head(0, 1).key("k", GgufValueType::kArray).u32(8).u64(2).str("ok").u64(1000).raw("x").b),
+  REQUIRE_DAPT_ERROR(parse_gguf(head(0, 1).key("k", GgufValueType::kArray).u32(8).u64(2).str("ok").u64(1000).raw("x").b),
                      kFormat, "declares a length of 1000");
   // A tensor name claiming 2^63 bytes.
-  REQUIRE_DAPT_ERROR(parse(head(1, 0).u64(huge).zeros(40).b), kFormat, "the name of tensor 0");
+  REQUIRE_DAPT_ERROR(parse_gguf(head(1, 0).u64(huge).zeros(40).b), kFormat, "the name of tensor 0");
 }
 
 TEST_CASE("GGUF hostile: nested arrays are bounded in depth and size", "[io][gguf][hostile]") {
@@ -231,36 +231,36 @@ TEST_CASE("GGUF hostile: nested arrays are bounded in depth and size", "[io][ggu
     x.u32(static_cast<std::uint32_t>(GgufValueType::kUint8)).u64(1).u8(7);
     return x.b;
   };
-  CHECK(parse(nested(kGgufMaxArrayDepth)).metadata().size() == 1);
-  REQUIRE_DAPT_ERROR(parse(nested(kGgufMaxArrayDepth + 1)), kFormat, "nests arrays deeper");
-  REQUIRE_DAPT_ERROR(parse(nested(100000)), kFormat, "nests arrays deeper");
+  CHECK(parse_gguf(nested(kGgufMaxArrayDepth)).metadata().size() == 1);
+  REQUIRE_DAPT_ERROR(parse_gguf(nested(kGgufMaxArrayDepth + 1)), kFormat, "nests arrays deeper");
+  REQUIRE_DAPT_ERROR(parse_gguf(nested(100000)), kFormat, "nests arrays deeper");
   // An array of 2^40 empty arrays: each needs 12 bytes, so the count is refused up front.
-  REQUIRE_DAPT_ERROR(parse(head(0, 1).key("k", GgufValueType::kArray).u32(9).u64(std::uint64_t{1} << 40).u32(0).u64(0).b),
+  REQUIRE_DAPT_ERROR(parse_gguf(head(0, 1).key("k", GgufValueType::kArray).u32(9).u64(std::uint64_t{1} << 40).u32(0).u64(0).b),
                      kFormat, "elements of array");
   // An inner array that lies about its count.
-  REQUIRE_DAPT_ERROR(parse(head(0, 1).key("k", GgufValueType::kArray).u32(9).u64(1).u32(4).u64(1000).u32(1).b), kFormat,
+  REQUIRE_DAPT_ERROR(parse_gguf(head(0, 1).key("k", GgufValueType::kArray).u32(9).u64(1).u32(4).u64(1000).u32(1).b), kFormat,
                      "k\"[0]");
 }
 
 TEST_CASE("GGUF hostile: value types and values", "[io][gguf][hostile]") {
-  REQUIRE_DAPT_ERROR(parse(head(0, 1).str("k").u32(13).u32(0).b), kFormat, "value type 13");
-  REQUIRE_DAPT_ERROR(parse(head(0, 1).str("k").u32(0xffffffffu).u32(0).b), kFormat, "not a GGUF type");
-  REQUIRE_DAPT_ERROR(parse(head(0, 1).key("k", GgufValueType::kArray).u32(99).u64(0).b), kFormat, "value type 99");
-  REQUIRE_DAPT_ERROR(parse(head(0, 1).key("k", GgufValueType::kBool).u8(2).b), kFormat, "bool with value 2");
-  REQUIRE_DAPT_ERROR(parse(head(0, 1).key("k", GgufValueType::kArray).u32(7).u64(2).u8(1).u8(255).b), kFormat,
+  REQUIRE_DAPT_ERROR(parse_gguf(head(0, 1).str("k").u32(13).u32(0).b), kFormat, "value type 13");
+  REQUIRE_DAPT_ERROR(parse_gguf(head(0, 1).str("k").u32(0xffffffffu).u32(0).b), kFormat, "not a GGUF type");
+  REQUIRE_DAPT_ERROR(parse_gguf(head(0, 1).key("k", GgufValueType::kArray).u32(99).u64(0).b), kFormat, "value type 99");
+  REQUIRE_DAPT_ERROR(parse_gguf(head(0, 1).key("k", GgufValueType::kBool).u8(2).b), kFormat, "bool with value 2");
+  REQUIRE_DAPT_ERROR(parse_gguf(head(0, 1).key("k", GgufValueType::kArray).u32(7).u64(2).u8(1).u8(255).b), kFormat,
                      "element 1 is a bool");
-  REQUIRE_DAPT_ERROR(parse(head(0, 1).key("k", GgufValueType::kUint64).u32(1).b), kFormat, "truncated");
+  REQUIRE_DAPT_ERROR(parse_gguf(head(0, 1).key("k", GgufValueType::kUint64).u32(1).b), kFormat, "truncated");
 }
 
 TEST_CASE("GGUF hostile: keys", "[io][gguf][hostile]") {
   Bytes dup = head(0, 2);
   dup.key("same", GgufValueType::kUint8).u8(1).key("same", GgufValueType::kUint32).u32(2);
-  REQUIRE_DAPT_ERROR(parse(dup.b), kFormat, "duplicate key \"same\"");
-  REQUIRE_DAPT_ERROR(parse(head(0, 1).key("bad\xff\xfe", GgufValueType::kUint8).u8(1).b), kFormat, "not valid UTF-8");
-  REQUIRE_DAPT_ERROR(parse(head(0, 1).key("\xed\xa0\x80", GgufValueType::kUint8).u8(1).b), kFormat, "not valid UTF-8");  // a surrogate
-  REQUIRE_DAPT_ERROR(parse(head(0, 1).key("", GgufValueType::kUint8).u8(1).zeros(8).b), kFormat, "key 0 is empty");
+  REQUIRE_DAPT_ERROR(parse_gguf(dup.b), kFormat, "duplicate key \"same\"");
+  REQUIRE_DAPT_ERROR(parse_gguf(head(0, 1).key("bad\xff\xfe", GgufValueType::kUint8).u8(1).b), kFormat, "not valid UTF-8");
+  REQUIRE_DAPT_ERROR(parse_gguf(head(0, 1).key("\xed\xa0\x80", GgufValueType::kUint8).u8(1).b), kFormat, "not valid UTF-8");  // a surrogate
+  REQUIRE_DAPT_ERROR(parse_gguf(head(0, 1).key("", GgufValueType::kUint8).u8(1).zeros(8).b), kFormat, "key 0 is empty");
   const std::string long_key(70000, 'k');
-  REQUIRE_DAPT_ERROR(parse(head(0, 1).key(long_key, GgufValueType::kUint8).u8(1).b), kFormat, "more than 65535");
+  REQUIRE_DAPT_ERROR(parse_gguf(head(0, 1).key(long_key, GgufValueType::kUint8).u8(1).b), kFormat, "more than 65535");
 }
 
 TEST_CASE("GGUF hostile: alignment", "[io][gguf][hostile]") {
@@ -268,18 +268,18 @@ TEST_CASE("GGUF hostile: alignment", "[io][gguf][hostile]") {
     INFO("alignment " << a);
     Bytes kv;
     kv.key("general.alignment", GgufValueType::kUint32).u32(a);
-    REQUIRE_DAPT_ERROR(parse(one_f32(8, 1, kv.b)), kFormat, "power of two");
+    REQUIRE_DAPT_ERROR(parse_gguf(one_f32(8, 1, kv.b)), kFormat, "power of two");
   }
   Bytes s;
   s.key("general.alignment", GgufValueType::kString).str("32");
-  REQUIRE_DAPT_ERROR(parse(one_f32(8, 1, s.b)), kFormat, "expected an integer");
+  REQUIRE_DAPT_ERROR(parse_gguf(one_f32(8, 1, s.b)), kFormat, "expected an integer");
   Bytes neg;
   neg.key("general.alignment", GgufValueType::kInt32).u32(static_cast<std::uint32_t>(-32));
-  REQUIRE_DAPT_ERROR(parse(one_f32(8, 1, neg.b)), kFormat, "power of two");
+  REQUIRE_DAPT_ERROR(parse_gguf(one_f32(8, 1, neg.b)), kFormat, "power of two");
   // A valid custom alignment moves the data section.
   Bytes ok = head(1, 1);
   ok.key("general.alignment", GgufValueType::kUint32).u32(256).tensor("t", {4}, 0, 0).pad_to(256).zeros(16);
-  const auto f = parse(ok.b);
+  const auto f = parse_gguf(ok.b);
   CHECK(f.alignment() == 256);
   CHECK(f.data_offset() == 256);
 }
@@ -290,22 +290,22 @@ TEST_CASE("GGUF hostile: tensor infos", "[io][gguf][hostile]") {
     x.tensor("t", std::move(ne), type, offset).pad_to(32).zeros(data);
     return x.b;
   };
-  REQUIRE_DAPT_ERROR(parse(one({}, 0, 0)), kFormat, "has 0 dimensions");
-  REQUIRE_DAPT_ERROR(parse(one({1, 1, 1, 1, 1}, 0, 0)), kFormat, "has 5 dimensions");
-  REQUIRE_DAPT_ERROR(parse(head(1, 0).str("t").u32(0xffffffffu).zeros(64).b), kFormat, "4294967295 dimensions");
-  REQUIRE_DAPT_ERROR(parse(one({std::uint64_t{1} << 32, std::uint64_t{1} << 32}, 0, 0)), kFormat, "overflows");
-  REQUIRE_DAPT_ERROR(parse(one({std::uint64_t{1} << 63}, 0, 0)), kFormat, "overflows");
-  REQUIRE_DAPT_ERROR(parse(one({0, std::uint64_t{1} << 62, 4}, 0, 0)), kFormat, "overflows");  // zero elements, huge strides
+  REQUIRE_DAPT_ERROR(parse_gguf(one({}, 0, 0)), kFormat, "has 0 dimensions");
+  REQUIRE_DAPT_ERROR(parse_gguf(one({1, 1, 1, 1, 1}, 0, 0)), kFormat, "has 5 dimensions");
+  REQUIRE_DAPT_ERROR(parse_gguf(head(1, 0).str("t").u32(0xffffffffu).zeros(64).b), kFormat, "4294967295 dimensions");
+  REQUIRE_DAPT_ERROR(parse_gguf(one({std::uint64_t{1} << 32, std::uint64_t{1} << 32}, 0, 0)), kFormat, "overflows");
+  REQUIRE_DAPT_ERROR(parse_gguf(one({std::uint64_t{1} << 63}, 0, 0)), kFormat, "overflows");
+  REQUIRE_DAPT_ERROR(parse_gguf(one({0, std::uint64_t{1} << 62, 4}, 0, 0)), kFormat, "overflows");  // zero elements, huge strides
   for (std::uint32_t type : {4u, 5u, 31u, 40u, 1000u}) {
     INFO("ggml type " << type);
-    REQUIRE_DAPT_ERROR(parse(one({32}, type, 0)), kFormat, "not a known ggml type");
+    REQUIRE_DAPT_ERROR(parse_gguf(one({32}, type, 0)), kFormat, "not a known ggml type");
   }
-  REQUIRE_DAPT_ERROR(parse(one({16}, static_cast<std::uint32_t>(GgmlType::kQ4_0), 0)), kFormat, "not a multiple of its block size 32");
-  REQUIRE_DAPT_ERROR(parse(one({255, 2}, static_cast<std::uint32_t>(GgmlType::kQ4_K), 0)), kFormat, "block size 256");
+  REQUIRE_DAPT_ERROR(parse_gguf(one({16}, static_cast<std::uint32_t>(GgmlType::kQ4_0), 0)), kFormat, "not a multiple of its block size 32");
+  REQUIRE_DAPT_ERROR(parse_gguf(one({255, 2}, static_cast<std::uint32_t>(GgmlType::kQ4_K), 0)), kFormat, "block size 256");
   // The element count divides the block size but the rows do not: ggml rows are whole blocks.
-  REQUIRE_DAPT_ERROR(parse(one({16, 2}, static_cast<std::uint32_t>(GgmlType::kQ8_0), 0)), kFormat, "rows of 16");
-  REQUIRE_DAPT_ERROR(parse(head(1, 0).str("").u32(1).u64(1).u32(0).u64(0).pad_to(32).zeros(4).b), kFormat, "empty name");
-  REQUIRE_DAPT_ERROR(parse(head(1, 0).tensor("\xc0\xaf", {1}, 0, 0).pad_to(32).zeros(4).b), kFormat, "not valid UTF-8");
+  REQUIRE_DAPT_ERROR(parse_gguf(one({16, 2}, static_cast<std::uint32_t>(GgmlType::kQ8_0), 0)), kFormat, "rows of 16");
+  REQUIRE_DAPT_ERROR(parse_gguf(head(1, 0).str("").u32(1).u64(1).u32(0).u64(0).pad_to(32).zeros(4).b), kFormat, "empty name");
+  REQUIRE_DAPT_ERROR(parse_gguf(head(1, 0).tensor("\xc0\xaf", {1}, 0, 0).pad_to(32).zeros(4).b), kFormat, "not valid UTF-8");
 }
 
 TEST_CASE("GGUF hostile: tensor offsets", "[io][gguf][hostile]") {
@@ -314,21 +314,21 @@ TEST_CASE("GGUF hostile: tensor offsets", "[io][gguf][hostile]") {
     x.tensor("a", {16}, 0, off_a).tensor("b", {16}, 0, off_b).pad_to(32).zeros(data);
     return x.b;
   };
-  CHECK(parse(file(0, 64, 128)).size() == 2);
-  CHECK(parse(file(64, 0, 128)).size() == 2);  // any order, gaps allowed
-  REQUIRE_DAPT_ERROR(parse(file(0, 8, 128)), kFormat, "not a multiple of the alignment 32");
-  REQUIRE_DAPT_ERROR(parse(file(0, 32, 128)), kFormat, "overlaps tensor \"a\"");
-  REQUIRE_DAPT_ERROR(parse(file(0, 0, 128)), kFormat, "overlaps");
-  REQUIRE_DAPT_ERROR(parse(file(0, 96, 128)), kFormat, "spans bytes [96, 96 + 64) of a data section of 128 bytes");
-  REQUIRE_DAPT_ERROR(parse(file(0, ~std::uint64_t{0} - 31, 128)), kFormat, "spans bytes");
-  REQUIRE_DAPT_ERROR(parse(file(0, std::uint64_t{1} << 62, 128)), kFormat, "spans bytes");
+  CHECK(parse_gguf(file(0, 64, 128)).size() == 2);
+  CHECK(parse_gguf(file(64, 0, 128)).size() == 2);  // any order, gaps allowed
+  REQUIRE_DAPT_ERROR(parse_gguf(file(0, 8, 128)), kFormat, "not a multiple of the alignment 32");
+  REQUIRE_DAPT_ERROR(parse_gguf(file(0, 32, 128)), kFormat, "overlaps tensor \"a\"");
+  REQUIRE_DAPT_ERROR(parse_gguf(file(0, 0, 128)), kFormat, "overlaps");
+  REQUIRE_DAPT_ERROR(parse_gguf(file(0, 96, 128)), kFormat, "spans bytes [96, 96 + 64) of a data section of 128 bytes");
+  REQUIRE_DAPT_ERROR(parse_gguf(file(0, ~std::uint64_t{0} - 31, 128)), kFormat, "spans bytes");
+  REQUIRE_DAPT_ERROR(parse_gguf(file(0, std::uint64_t{1} << 62, 128)), kFormat, "spans bytes");
   // The data section itself would start past the end of the file.
   Bytes cut = head(1, 0);
   cut.tensor("t", {0}, 0, 0);
-  REQUIRE_DAPT_ERROR(parse(cut.b), kFormat, "the data section would start");
+  REQUIRE_DAPT_ERROR(parse_gguf(cut.b), kFormat, "the data section would start");
   Bytes dup = head(2, 0);
   dup.tensor("t", {8}, 0, 0).tensor("t", {8}, 0, 32).pad_to(32).zeros(64);
-  REQUIRE_DAPT_ERROR(parse(dup.b), kFormat, "duplicate tensor name \"t\"");
+  REQUIRE_DAPT_ERROR(parse_gguf(dup.b), kFormat, "duplicate tensor name \"t\"");
 }
 
 TEST_CASE("GGUF hostile: seeded mutations parse sanely or throw dapt::Error", "[io][gguf][hostile]") {
@@ -349,8 +349,8 @@ TEST_CASE("GGUF hostile: seeded mutations parse sanely or throw dapt::Error", "[
       if (buf.empty()) break;
     }
     try {
-      const auto f = parse(buf);
-      check_parsed_file_is_sane(f, buf);
+      const auto f = parse_gguf(buf);
+      check_gguf_is_sane(f, buf);
       ++parsed;
     } catch (const dapt::Error& e) {
       const auto c = e.category();

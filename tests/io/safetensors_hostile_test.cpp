@@ -62,15 +62,9 @@ std::string one_tensor(std::string_view dtype, std::string_view shape, std::stri
   return st_file(cat("{", entry("t", dtype, shape, offsets), "}"), data);
 }
 
-SafetensorsFile parse(const std::string& buf) {
+SafetensorsFile parse_safetensors(const std::string& buf) {
   return SafetensorsFile::from_bytes({reinterpret_cast<const std::byte*>(buf.data()), buf.size()},
                                      "hostile.safetensors");
-}
-
-void write_file(const fs::path& p, std::string_view content) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(content.data(), static_cast<std::streamsize>(content.size()));
-  REQUIRE(out.good());
 }
 
 /// A valid file with one F32 tensor `name` of 1 element (4 bytes).
@@ -81,7 +75,7 @@ std::string scalar_file(std::string_view name) {
 /// Checks the invariant promised to callers of a file that parsed: every tensor's span lies inside
 /// the buffer, the spans tile the data section, and reading every byte (and converting small
 /// tensors) is safe.
-void check_parsed_file_is_sane(const SafetensorsFile& f, const std::string& buf) {
+void check_safetensors_is_sane(const SafetensorsFile& f, const std::string& buf) {
   const auto* lo = reinterpret_cast<const std::byte*>(buf.data());
   const auto* hi = lo + buf.size();
   REQUIRE(f.data_offset() >= 8);
@@ -122,35 +116,35 @@ void check_parsed_file_is_sane(const SafetensorsFile& f, const std::string& buf)
 // The 8-byte length prefix.
 
 TEST_CASE("hostile safetensors: buffers too short for the length prefix", "[io][safetensors][hostile]") {
-  REQUIRE_DAPT_ERROR(parse(""), kFormat, "0 bytes, too short for the 8-byte header length");
-  REQUIRE_DAPT_ERROR(parse(std::string(7, '\0')), kFormat, "7 bytes, too short");
-  REQUIRE_DAPT_ERROR(parse("{}"), kFormat, "2 bytes, too short");
+  REQUIRE_DAPT_ERROR(parse_safetensors(""), kFormat, "0 bytes, too short for the 8-byte header length");
+  REQUIRE_DAPT_ERROR(parse_safetensors(std::string(7, '\0')), kFormat, "7 bytes, too short");
+  REQUIRE_DAPT_ERROR(parse_safetensors("{}"), kFormat, "2 bytes, too short");
 }
 
 TEST_CASE("hostile safetensors: absurd header lengths", "[io][safetensors][hostile]") {
-  REQUIRE_DAPT_ERROR(parse(le64(std::uint64_t{1} << 63) + "{}"), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(le64(std::uint64_t{1} << 63) + "{}"), kFormat,
                      "header length 9223372036854775808 exceeds the limit of 100000000");
-  REQUIRE_DAPT_ERROR(parse(le64(~std::uint64_t{0}) + "{}"), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(le64(~std::uint64_t{0}) + "{}"), kFormat,
                      "header length 18446744073709551615 exceeds the limit");
   // Just over the limit, with a buffer that really holds that many bytes, so the limit (not the
   // truncation check) is what refuses it.
   {
     std::string big = le64(100'000'001) + "{}";
     big.resize(8 + 100'000'001, ' ');
-    REQUIRE_DAPT_ERROR(parse(big), kFormat, "header length 100000001 exceeds the limit of 100000000");
+    REQUIRE_DAPT_ERROR(parse_safetensors(big), kFormat, "header length 100000001 exceeds the limit of 100000000");
   }
   // A header length larger than the rest of the file: truncation.
-  REQUIRE_DAPT_ERROR(parse(le64(50) + "{\"a\":1}"), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(le64(50) + "{\"a\":1}"), kFormat,
                      "header length 50 exceeds the 7 bytes that follow it (truncated file?)");
-  REQUIRE_DAPT_ERROR(parse(le64(1)), kFormat, "header length 1 exceeds the 0 bytes that follow it");
-  REQUIRE_DAPT_ERROR(parse(le64(0)), kFormat, "header of 0 bytes cannot hold a JSON object");
-  REQUIRE_DAPT_ERROR(parse(le64(1) + "{"), kFormat, "header of 1 bytes cannot hold a JSON object");
+  REQUIRE_DAPT_ERROR(parse_safetensors(le64(1)), kFormat, "header length 1 exceeds the 0 bytes that follow it");
+  REQUIRE_DAPT_ERROR(parse_safetensors(le64(0)), kFormat, "header of 0 bytes cannot hold a JSON object");
+  REQUIRE_DAPT_ERROR(parse_safetensors(le64(1) + "{"), kFormat, "header of 1 bytes cannot hold a JSON object");
 }
 
 TEST_CASE("hostile safetensors: a header at exactly the limit is accepted", "[io][safetensors][hostile]") {
   std::string big = le64(100'000'000) + "{}";
   big.resize(8 + 100'000'000, ' ');
-  const auto f = parse(big);
+  const auto f = parse_safetensors(big);
   CHECK(f.size() == 0);
   CHECK(f.data_offset() == 8 + 100'000'000);
 }
@@ -159,78 +153,78 @@ TEST_CASE("hostile safetensors: a header at exactly the limit is accepted", "[io
 // The header JSON itself.
 
 TEST_CASE("hostile safetensors: headers that are not a JSON object", "[io][safetensors][hostile]") {
-  REQUIRE_DAPT_ERROR(parse(st_file("{not json}")), kFormat, "invalid JSON at byte 1: syntax error");
-  REQUIRE_DAPT_ERROR(parse(st_file("not json at all")), kFormat, "header does not start with '{'");
-  REQUIRE_DAPT_ERROR(parse(st_file(" {}")), kFormat, "header does not start with '{'");
-  REQUIRE_DAPT_ERROR(parse(st_file("[1, 2, 3]")), kFormat, "header does not start with '{'");
-  REQUIRE_DAPT_ERROR(parse(st_file("\"a string\"")), kFormat, "header does not start with '{'");
-  REQUIRE_DAPT_ERROR(parse(st_file("        ")), kFormat, "header does not start with '{'");
-  REQUIRE_DAPT_ERROR(parse(st_file(std::string(8, '\0'))), kFormat, "header does not start with '{'");
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{not json}")), kFormat, "invalid JSON at byte 1: syntax error");
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("not json at all")), kFormat, "header does not start with '{'");
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file(" {}")), kFormat, "header does not start with '{'");
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("[1, 2, 3]")), kFormat, "header does not start with '{'");
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("\"a string\"")), kFormat, "header does not start with '{'");
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("        ")), kFormat, "header does not start with '{'");
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file(std::string(8, '\0'))), kFormat, "header does not start with '{'");
   // Truncated JSON: the object never closes.
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"t\":{\"dtype\":\"F32\",\"shape\":[1]")), kFormat, "incomplete JSON");
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"t\":{\"dtype\":\"F3")), kFormat, "incomplete JSON");
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"t\":{\"dtype\":\"F32\",\"shape\":[1]")), kFormat, "incomplete JSON");
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"t\":{\"dtype\":\"F3")), kFormat, "incomplete JSON");
   // Two documents, a trailing comma, a comment, NUL padding, NaN.
-  REQUIRE_DAPT_ERROR(parse(st_file("{}{}")), kFormat, "extra data");
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"__metadata__\":{},}")), kFormat, "invalid JSON at byte");
-  REQUIRE_DAPT_ERROR(parse(st_file("{/* hi */}")), kFormat, "invalid JSON at byte 1");
-  REQUIRE_DAPT_ERROR(parse(st_file(std::string("{}\0\0\0\0\0\0", 8))), kFormat, "extra data");
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"__metadata__\":{\"a\":NaN}}")), kFormat, "invalid JSON at byte");
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{}{}")), kFormat, "extra data");
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"__metadata__\":{},}")), kFormat, "invalid JSON at byte");
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{/* hi */}")), kFormat, "invalid JSON at byte 1");
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file(std::string("{}\0\0\0\0\0\0", 8))), kFormat, "extra data");
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"__metadata__\":{\"a\":NaN}}")), kFormat, "invalid JSON at byte");
 }
 
 TEST_CASE("hostile safetensors: invalid UTF-8 in the header", "[io][safetensors][hostile]") {
   const std::string data(4, '\0');
   // A lone continuation byte, an overlong '/', a UTF-16 surrogate, a truncated sequence, 0xff.
-  REQUIRE_DAPT_ERROR(parse(st_file("{" + entry("a\x80", "F32", "[1]", "[0,4]") + "}", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{" + entry("a\x80", "F32", "[1]", "[0,4]") + "}", data)), kFormat,
                      "invalid UTF-8 at byte 3");
-  REQUIRE_DAPT_ERROR(parse(st_file("{" + entry("\xc0\xaf", "F32", "[1]", "[0,4]") + "}", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{" + entry("\xc0\xaf", "F32", "[1]", "[0,4]") + "}", data)), kFormat,
                      "invalid UTF-8 at byte 2");
-  REQUIRE_DAPT_ERROR(parse(st_file("{" + entry("\xed\xa0\x80", "F32", "[1]", "[0,4]") + "}", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{" + entry("\xed\xa0\x80", "F32", "[1]", "[0,4]") + "}", data)), kFormat,
                      "invalid UTF-8 at byte 2");
-  REQUIRE_DAPT_ERROR(parse(st_file("{" + entry("w\xe2\x82", "F32", "[1]", "[0,4]") + "}", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{" + entry("w\xe2\x82", "F32", "[1]", "[0,4]") + "}", data)), kFormat,
                      "invalid UTF-8 at byte 3");
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"__metadata__\":{\"k\":\"\xff\"}}")), kFormat, "invalid UTF-8 at byte 22");
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"__metadata__\":{\"k\":\"\xff\"}}")), kFormat, "invalid UTF-8 at byte 22");
   // An escaped lone surrogate is refused too.
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"__metadata__\":{\"k\":\"\\ud800\"}}")), kFormat, "invalid JSON at byte");
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"__metadata__\":{\"k\":\"\\ud800\"}}")), kFormat, "invalid JSON at byte");
   // Valid multi-byte names are fine.
-  const auto ok = parse(st_file("{" + entry("gewicht_\xc3\xa4_\xe2\x82\xac_\xf0\x9f\x98\x80", "F32", "[1]", "[0,4]") + "}",
+  const auto ok = parse_safetensors(st_file("{" + entry("gewicht_\xc3\xa4_\xe2\x82\xac_\xf0\x9f\x98\x80", "F32", "[1]", "[0,4]") + "}",
                                 data));
   CHECK(ok.contains("gewicht_\xc3\xa4_\xe2\x82\xac_\xf0\x9f\x98\x80"));
 }
 
 TEST_CASE("hostile safetensors: deeply nested JSON", "[io][safetensors][hostile]") {
   // 10,000 '[' would blow the stack of a recursive parser; the depth limit refuses it.
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"__metadata__\":" + std::string(10000, '['))), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"__metadata__\":" + std::string(10000, '['))), kFormat,
                      "JSON nested deeper than 64 levels");
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"a\":" + std::string(10000, '[') + std::string(10000, ']') + "}")), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"a\":" + std::string(10000, '[') + std::string(10000, ']') + "}")), kFormat,
                      "JSON nested deeper than 64 levels");
   std::string objects = "{";
   for (int i = 0; i < 10000; ++i) objects += "\"k\":{";
-  REQUIRE_DAPT_ERROR(parse(st_file(objects)), kFormat, "JSON nested deeper than 64 levels");
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file(objects)), kFormat, "JSON nested deeper than 64 levels");
 }
 
 TEST_CASE("hostile safetensors: duplicate keys", "[io][safetensors][hostile]") {
   const std::string data(8, '\0');
   // Two tensors with one name: Boost.JSON alone would silently keep the last one.
-  REQUIRE_DAPT_ERROR(parse(st_file("{" + entry("w", "F32", "[1]", "[0,4]") + "," + entry("w", "F32", "[1]", "[4,8]") +
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{" + entry("w", "F32", "[1]", "[0,4]") + "," + entry("w", "F32", "[1]", "[4,8]") +
                                    "}",
                                    data)),
                      kFormat, "duplicate JSON key \"w\"");
   // The same name spelled with an escape is the same key.
-  REQUIRE_DAPT_ERROR(parse(st_file("{" + entry("w", "F32", "[1]", "[0,4]") + "," + entry("\\u0077", "F32", "[1]", "[4,8]") +
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{" + entry("w", "F32", "[1]", "[0,4]") + "," + entry("\\u0077", "F32", "[1]", "[4,8]") +
                                    "}",
                                    data)),
                      kFormat, "duplicate JSON key \"w\"");
   // Duplicate fields inside one entry.
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"t\":{\"dtype\":\"F32\",\"dtype\":\"I32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"t\":{\"dtype\":\"F32\",\"dtype\":\"I32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
                                    std::string(4, '\0'))),
                      kFormat, "duplicate JSON key \"dtype\"");
   REQUIRE_DAPT_ERROR(
-      parse(st_file("{\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4],\"data_offsets\":[0,4]}}",
+      parse_safetensors(st_file("{\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4],\"data_offsets\":[0,4]}}",
                     std::string(4, '\0'))),
       kFormat, "duplicate JSON key \"data_offsets\"");
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"__metadata__\":{},\"__metadata__\":{}}")), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"__metadata__\":{},\"__metadata__\":{}}")), kFormat,
                      "duplicate JSON key \"__metadata__\"");
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"__metadata__\":{\"a\":\"1\",\"a\":\"2\"}}")), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"__metadata__\":{\"a\":\"1\",\"a\":\"2\"}}")), kFormat,
                      "duplicate JSON key \"a\"");
 }
 
@@ -239,171 +233,171 @@ TEST_CASE("hostile safetensors: duplicate keys", "[io][safetensors][hostile]") {
 
 TEST_CASE("hostile safetensors: entries that are not objects or lack fields", "[io][safetensors][hostile]") {
   const std::string data(4, '\0');
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"t\":[1,2]}")), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"t\":[1,2]}")), kFormat,
                      "tensor \"t\" must map to an object with dtype, shape and data_offsets");
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"t\":null}")), kFormat, "tensor \"t\" must map to an object");
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"t\":\"F32\"}")), kFormat, "tensor \"t\" must map to an object");
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"t\":{\"shape\":[1],\"data_offsets\":[0,4]}}", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"t\":null}")), kFormat, "tensor \"t\" must map to an object");
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"t\":\"F32\"}")), kFormat, "tensor \"t\" must map to an object");
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"t\":{\"shape\":[1],\"data_offsets\":[0,4]}}", data)), kFormat,
                      "tensor \"t\": required field \"dtype\" is missing");
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"t\":{\"dtype\":null,\"shape\":[1],\"data_offsets\":[0,4]}}", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"t\":{\"dtype\":null,\"shape\":[1],\"data_offsets\":[0,4]}}", data)), kFormat,
                      "required field \"dtype\" is missing");
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"t\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"t\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", data)), kFormat,
                      "tensor \"t\" has no \"shape\" array");
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"t\":{\"dtype\":\"F32\",\"shape\":[1]}}", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"t\":{\"dtype\":\"F32\",\"shape\":[1]}}", data)), kFormat,
                      "tensor \"t\" needs \"data_offsets\" as [begin, end]");
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"t\":{}}", data)), kFormat, "required field \"dtype\" is missing");
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"t\":{}}", data)), kFormat, "required field \"dtype\" is missing");
 }
 
 TEST_CASE("hostile safetensors: unknown dtypes", "[io][safetensors][hostile]") {
   const std::string data(4, '\0');
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F31", "[1]", "[0,4]", data)), kFormat, "tensor \"t\" has unknown dtype \"F31\"");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("f32", "[1]", "[0,4]", data)), kFormat, "unknown dtype \"f32\"");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("", "[1]", "[0,4]", data)), kFormat, "unknown dtype \"\"");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32 ", "[1]", "[0,4]", data)), kFormat, "unknown dtype \"F32 \"");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("float32", "[1]", "[0,4]", data)), kFormat, "unknown dtype \"float32\"");
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"t\":{\"dtype\":32,\"shape\":[1],\"data_offsets\":[0,4]}}", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F31", "[1]", "[0,4]", data)), kFormat, "tensor \"t\" has unknown dtype \"F31\"");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("f32", "[1]", "[0,4]", data)), kFormat, "unknown dtype \"f32\"");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("", "[1]", "[0,4]", data)), kFormat, "unknown dtype \"\"");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32 ", "[1]", "[0,4]", data)), kFormat, "unknown dtype \"F32 \"");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("float32", "[1]", "[0,4]", data)), kFormat, "unknown dtype \"float32\"");
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"t\":{\"dtype\":32,\"shape\":[1],\"data_offsets\":[0,4]}}", data)), kFormat,
                      "field \"dtype\" must be a string, found an integer");
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"t\":{\"dtype\":[\"F32\"],\"shape\":[1],\"data_offsets\":[0,4]}}", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"t\":{\"dtype\":[\"F32\"],\"shape\":[1],\"data_offsets\":[0,4]}}", data)), kFormat,
                      "field \"dtype\" must be a string, found an array");
 }
 
 TEST_CASE("hostile safetensors: bad shapes", "[io][safetensors][hostile]") {
   const std::string data(4, '\0');
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "1", "[0,4]", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "1", "[0,4]", data)), kFormat,
                      "field \"shape\" must be an array, found an integer");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "\"[1]\"", "[0,4]", data)), kFormat, "field \"shape\" must be an array");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "{\"0\":1}", "[0,4]", data)), kFormat, "field \"shape\" must be an array");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[-1]", "[0,4]", data)), kFormat, "has a negative extent in its shape");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[2,-2]", "[0,4]", data)), kFormat, "negative extent");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[1.5]", "[0,4]", data)), kFormat, "has a shape entry that is not an integer");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[1.0]", "[0,4]", data)), kFormat, "not an integer");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[\"3\"]", "[0,4]", data)), kFormat, "not an integer");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[null]", "[0,4]", data)), kFormat, "not an integer");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[[1]]", "[0,4]", data)), kFormat, "not an integer");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[true]", "[0,4]", data)), kFormat, "not an integer");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[1e400]", "[0,4]", data)), kFormat, "number out of the range of a double");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "\"[1]\"", "[0,4]", data)), kFormat, "field \"shape\" must be an array");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "{\"0\":1}", "[0,4]", data)), kFormat, "field \"shape\" must be an array");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[-1]", "[0,4]", data)), kFormat, "has a negative extent in its shape");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[2,-2]", "[0,4]", data)), kFormat, "negative extent");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[1.5]", "[0,4]", data)), kFormat, "has a shape entry that is not an integer");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[1.0]", "[0,4]", data)), kFormat, "not an integer");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[\"3\"]", "[0,4]", data)), kFormat, "not an integer");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[null]", "[0,4]", data)), kFormat, "not an integer");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[[1]]", "[0,4]", data)), kFormat, "not an integer");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[true]", "[0,4]", data)), kFormat, "not an integer");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[1e400]", "[0,4]", data)), kFormat, "number out of the range of a double");
   // 2^64 no longer fits an integer, so JSON hands it over as a double.
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[18446744073709551616]", "[0,4]", data)), kFormat, "not an integer");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[18446744073709551616]", "[0,4]", data)), kFormat, "not an integer");
   // Element counts that overflow int64 or uint64.
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[9223372036854775808]", "[0,4]", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[9223372036854775808]", "[0,4]", data)), kFormat,
                      "has a shape whose element count overflows");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[18446744073709551615]", "[0,4]", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[18446744073709551615]", "[0,4]", data)), kFormat,
                      "element count overflows");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[4294967296,4294967296]", "[0,4]", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[4294967296,4294967296]", "[0,4]", data)), kFormat,
                      "element count overflows");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[3037000500,3037000500]", "[0,4]", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[3037000500,3037000500]", "[0,4]", data)), kFormat,
                      "element count overflows");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[65536,65536,65536,65536]", "[0,4]", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[65536,65536,65536,65536]", "[0,4]", data)), kFormat,
                      "element count overflows");
   // Regression: a zero extent made the element count 0, so [0, 2^62, 4] used to be accepted and
   // then overflowed (signed, UB) when the view computed its row-major strides.
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[0,4611686018427387904,4]", "[0,0]", "")), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[0,4611686018427387904,4]", "[0,0]", "")), kFormat,
                      "element count overflows");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[9223372036854775807,2,0]", "[0,0]", "")), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[9223372036854775807,2,0]", "[0,0]", "")), kFormat,
                      "element count overflows");
   // Rank above kMaxRank (8).
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[1,1,1,1,1,1,1,1,1]", "[0,4]", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[1,1,1,1,1,1,1,1,1]", "[0,4]", data)), kFormat,
                      "tensor \"t\" has rank 9, more than 8");
   // A 20,000-digit extent (too large even for a double).
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", cat("[", std::string(20000, '7'), "]"), "[0,4]", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", cat("[", std::string(20000, '7'), "]"), "[0,4]", data)), kFormat,
                      "number out of the range of a double");
   {
     std::string many = "[";
     for (int i = 0; i < 5000; ++i) many += (i ? ",1" : "1");
     many += "]";
-    REQUIRE_DAPT_ERROR(parse(one_tensor("F32", many, "[0,4]", data)), kFormat, "has rank 5000, more than 8");
+    REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", many, "[0,4]", data)), kFormat, "has rank 5000, more than 8");
   }
 }
 
 TEST_CASE("hostile safetensors: bad data_offsets", "[io][safetensors][hostile]") {
   const std::string data(8, '\0');
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[2]", "[0]", data)), kFormat, "needs \"data_offsets\" as [begin, end]");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[2]", "[]", data)), kFormat, "needs \"data_offsets\" as [begin, end]");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[2]", "[0,8,8]", data)), kFormat, "needs \"data_offsets\" as [begin, end]");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[2]", "\"0-8\"", data)), kFormat, "field \"data_offsets\" must be an array");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[2]", "{\"begin\":0,\"end\":8}", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[2]", "[0]", data)), kFormat, "needs \"data_offsets\" as [begin, end]");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[2]", "[]", data)), kFormat, "needs \"data_offsets\" as [begin, end]");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[2]", "[0,8,8]", data)), kFormat, "needs \"data_offsets\" as [begin, end]");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[2]", "\"0-8\"", data)), kFormat, "field \"data_offsets\" must be an array");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[2]", "{\"begin\":0,\"end\":8}", data)), kFormat,
                      "field \"data_offsets\" must be an array");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[2]", "[-8,0]", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[2]", "[-8,0]", data)), kFormat,
                      "has a data offset that is not a non-negative integer");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[2]", "[0,-1]", data)), kFormat, "not a non-negative integer");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[2]", "[0.0,8.0]", data)), kFormat, "not a non-negative integer");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[2]", "[\"0\",\"8\"]", data)), kFormat, "not a non-negative integer");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[2]", "[0,18446744073709551616]", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[2]", "[0,-1]", data)), kFormat, "not a non-negative integer");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[2]", "[0.0,8.0]", data)), kFormat, "not a non-negative integer");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[2]", "[\"0\",\"8\"]", data)), kFormat, "not a non-negative integer");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[2]", "[0,18446744073709551616]", data)), kFormat,
                      "not a non-negative integer");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[2]", "[8,0]", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[2]", "[8,0]", data)), kFormat,
                      "has data_offsets [8, 0] with begin after end");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[2]", "[18446744073709551615,0]", data)), kFormat, "begin after end");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[4]", "[0,16]", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[2]", "[18446744073709551615,0]", data)), kFormat, "begin after end");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[4]", "[0,16]", data)), kFormat,
                      "tensor \"t\" ends at byte 16 of a data section of 8 bytes");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[2]", "[0,18446744073709551615]", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[2]", "[0,18446744073709551615]", data)), kFormat,
                      "ends at byte 18446744073709551615 of a data section of 8 bytes");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[2]", "[18446744073709551615,18446744073709551615]", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[2]", "[18446744073709551615,18446744073709551615]", data)), kFormat,
                      "ends at byte 18446744073709551615");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[2]", "[9223372036854775808,9223372036854775816]", data)), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[2]", "[9223372036854775808,9223372036854775816]", data)), kFormat,
                      "ends at byte 9223372036854775816");
   // begin + size wraps around 2^64 back into the buffer: the size check must still refuse it.
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[2]", "[18446744073709551612,4]", data)), kFormat, "begin after end");
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[2]", "[18446744073709551612,4]", data)), kFormat, "begin after end");
 }
 
 TEST_CASE("hostile safetensors: dtype x shape disagrees with the byte span", "[io][safetensors][hostile]") {
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[2]", "[0,4]", std::string(4, '\0'))), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[2]", "[0,4]", std::string(4, '\0'))), kFormat,
                      "tensor \"t\": F32 (2) needs 8 bytes but data_offsets span 4");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("BF16", "[2,3]", "[0,24]", std::string(24, '\0'))), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("BF16", "[2,3]", "[0,24]", std::string(24, '\0'))), kFormat,
                      "BF16 (2, 3) needs 12 bytes but data_offsets span 24");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[]", "[0,8]", std::string(8, '\0'))), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[]", "[0,8]", std::string(8, '\0'))), kFormat,
                      "F32 () needs 4 bytes but data_offsets span 8");
   // A zero-element tensor claiming bytes (the message used to say "needs too many bytes").
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[0]", "[0,4]", std::string(4, '\0'))), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[0]", "[0,4]", std::string(4, '\0'))), kFormat,
                      "F32 (0) needs 0 bytes but data_offsets span 4");
   // numel fits int64 but numel * 8 bytes does not fit uint64.
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F64", "[2305843009213693952]", "[0,0]", "")), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F64", "[2305843009213693952]", "[0,0]", "")), kFormat,
                      "needs more than 2^64 bytes but data_offsets span 0");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("U8", "[3]", "[0,4]", std::string(4, '\0'))), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("U8", "[3]", "[0,4]", std::string(4, '\0'))), kFormat,
                      "U8 (3) needs 3 bytes but data_offsets span 4");
 }
 
 TEST_CASE("hostile safetensors: the data section must be tiled exactly", "[io][safetensors][hostile]") {
   // Overlap: b starts inside a.
-  REQUIRE_DAPT_ERROR(parse(st_file("{" + entry("a", "F32", "[2]", "[0,8]") + "," + entry("b", "F32", "[2]", "[4,12]") + "}",
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{" + entry("a", "F32", "[2]", "[0,8]") + "," + entry("b", "F32", "[2]", "[4,12]") + "}",
                                    std::string(12, '\0'))),
                      kFormat, "tensor \"b\" at bytes [4, 12) overlaps the previous tensor, which ends at 8");
   // Two tensors sharing one span (aliasing).
-  REQUIRE_DAPT_ERROR(parse(st_file("{" + entry("a", "F32", "[1]", "[0,4]") + "," + entry("b", "F32", "[1]", "[0,4]") + "}",
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{" + entry("a", "F32", "[1]", "[0,4]") + "," + entry("b", "F32", "[1]", "[0,4]") + "}",
                                    std::string(4, '\0'))),
                      kFormat, "overlaps the previous tensor");
   // A tensor nested inside a larger one.
-  REQUIRE_DAPT_ERROR(parse(st_file("{" + entry("a", "F32", "[4]", "[0,16]") + "," + entry("b", "F32", "[1]", "[4,8]") + "}",
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{" + entry("a", "F32", "[4]", "[0,16]") + "," + entry("b", "F32", "[1]", "[4,8]") + "}",
                                    std::string(16, '\0'))),
                      kFormat, "overlaps the previous tensor");
   // Gap between tensors, and before the first one.
-  REQUIRE_DAPT_ERROR(parse(st_file("{" + entry("a", "F32", "[1]", "[0,4]") + "," + entry("b", "F32", "[1]", "[8,12]") + "}",
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{" + entry("a", "F32", "[1]", "[0,4]") + "," + entry("b", "F32", "[1]", "[8,12]") + "}",
                                    std::string(12, '\0'))),
                      kFormat, "gap in the data section before tensor \"b\" (it starts at 8, the previous tensor ends at 4)");
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[1]", "[4,8]", std::string(8, '\0'))), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[1]", "[4,8]", std::string(8, '\0'))), kFormat,
                      "gap in the data section before tensor \"t\"");
   // Trailing bytes after the last tensor, and data with no tensors at all.
-  REQUIRE_DAPT_ERROR(parse(one_tensor("F32", "[1]", "[0,4]", std::string(8, '\0'))), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(one_tensor("F32", "[1]", "[0,4]", std::string(8, '\0'))), kFormat,
                      "the tensors cover 4 bytes but the data section has 8 (truncated or padded file?)");
-  REQUIRE_DAPT_ERROR(parse(st_file("{}", "x")), kFormat, "the tensors cover 0 bytes but the data section has 1");
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"__metadata__\":{}}", std::string(16, '\0'))), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{}", "x")), kFormat, "the tensors cover 0 bytes but the data section has 1");
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"__metadata__\":{}}", std::string(16, '\0'))), kFormat,
                      "the tensors cover 0 bytes but the data section has 16");
   // Truncated data section: the header is intact, the last tensor is cut short.
-  REQUIRE_DAPT_ERROR(parse(st_file("{" + entry("a", "F32", "[1]", "[0,4]") + "," + entry("b", "F32", "[4]", "[4,20]") + "}",
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{" + entry("a", "F32", "[1]", "[0,4]") + "," + entry("b", "F32", "[4]", "[4,20]") + "}",
                                    std::string(10, '\0'))),
                      kFormat, "tensor \"b\" ends at byte 20 of a data section of 10 bytes");
 }
 
 TEST_CASE("hostile safetensors: bad __metadata__", "[io][safetensors][hostile]") {
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"__metadata__\":\"pt\"}")), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"__metadata__\":\"pt\"}")), kFormat,
                      "\"__metadata__\" must be an object of strings");
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"__metadata__\":[\"format\",\"pt\"]}")), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"__metadata__\":[\"format\",\"pt\"]}")), kFormat,
                      "\"__metadata__\" must be an object of strings");
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"__metadata__\":null}")), kFormat, "\"__metadata__\" must be an object");
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"__metadata__\":{\"format\":1}}")), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"__metadata__\":null}")), kFormat, "\"__metadata__\" must be an object");
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"__metadata__\":{\"format\":1}}")), kFormat,
                      "\"__metadata__\" value of \"format\" is not a string");
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"__metadata__\":{\"format\":{\"x\":\"y\"}}}")), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"__metadata__\":{\"format\":{\"x\":\"y\"}}}")), kFormat,
                      "value of \"format\" is not a string");
-  REQUIRE_DAPT_ERROR(parse(st_file("{\"__metadata__\":{\"format\":null}}")), kFormat,
+  REQUIRE_DAPT_ERROR(parse_safetensors(st_file("{\"__metadata__\":{\"format\":null}}")), kFormat,
                      "value of \"format\" is not a string");
 }
 
@@ -422,41 +416,41 @@ TEST_CASE("hostile safetensors: errors name the source", "[io][safetensors][host
 
 TEST_CASE("safetensors edge cases that are valid", "[io][safetensors][hostile]") {
   SECTION("zero tensors, padded and unpadded") {
-    CHECK(parse(st_file("{}      ")).size() == 0);
-    CHECK(parse(st_file("{}")).size() == 0);
-    CHECK(parse(st_file("{ }")).size() == 0);
+    CHECK(parse_safetensors(st_file("{}      ")).size() == 0);
+    CHECK(parse_safetensors(st_file("{}")).size() == 0);
+    CHECK(parse_safetensors(st_file("{ }")).size() == 0);
   }
   SECTION("__metadata__ only") {
-    const auto f = parse(st_file("{\"__metadata__\":{\"format\":\"pt\",\"note\":\"\"}}"));
+    const auto f = parse_safetensors(st_file("{\"__metadata__\":{\"format\":\"pt\",\"note\":\"\"}}"));
     CHECK(f.size() == 0);
     CHECK(f.metadata().at("format") == "pt");
     CHECK(f.metadata().at("note").empty());
   }
   SECTION("zero-element tensors, alone, several at one offset, and beside a real tensor") {
-    const auto a = parse(one_tensor("F32", "[0]", "[0,0]", ""));
+    const auto a = parse_safetensors(one_tensor("F32", "[0]", "[0,0]", ""));
     REQUIRE(a.contains("t"));
     CHECK(a.info("t").shape.numel() == 0);
     CHECK(a.bytes("t").empty());
     CHECK(a.to_f32("t").numel() == 0);
     CHECK(a.tensor("t").numel() == 0);
-    const auto b = parse(st_file("{" + entry("z1", "BF16", "[3,0,5]", "[4,4]") + "," + entry("x", "F32", "[1]", "[0,4]") +
+    const auto b = parse_safetensors(st_file("{" + entry("z1", "BF16", "[3,0,5]", "[4,4]") + "," + entry("x", "F32", "[1]", "[0,4]") +
                                  "," + entry("z2", "I64", "[0]", "[4,4]") + "}",
                                  std::string(4, '\0')));
     CHECK(b.size() == 3);
     CHECK(b.info("z1").shape == dapt::Shape{3, 0, 5});
     CHECK(b.tensor("z1").numel() == 0);
-    const auto c = parse(st_file("{" + entry("z", "F32", "[0,1000000,1000000]", "[0,0]") + "}"));
+    const auto c = parse_safetensors(st_file("{" + entry("z", "F32", "[0,1000000,1000000]", "[0,0]") + "}"));
     CHECK(c.tensor("z").numel() == 0);
   }
   SECTION("a header padded with many trailing spaces, and whitespace inside") {
     std::string header = "{ \"t\" : { \"dtype\" : \"I32\" , \"shape\" : [ 2 ] , \"data_offsets\" : [ 0 , 8 ] } }";
     header.append(4096, ' ');
-    const auto f = parse(st_file(header, std::string(8, '\x02')));
+    const auto f = parse_safetensors(st_file(header, std::string(8, '\x02')));
     CHECK(f.info("t").dtype == DType::kI32);
     CHECK(f.data_offset() == 8 + header.size());
   }
   SECTION("a scalar (rank 0) and a rank-8 tensor") {
-    const auto f = parse(st_file("{" + entry("s", "F32", "[]", "[0,4]") + "," +
+    const auto f = parse_safetensors(st_file("{" + entry("s", "F32", "[]", "[0,4]") + "," +
                                  entry("r8", "U8", "[1,1,1,1,1,1,1,2]", "[4,6]") + "}",
                                  std::string(6, '\0')));
     CHECK(f.info("s").shape.rank() == 0);
@@ -478,9 +472,9 @@ TEST_CASE("safetensors edge cases that are valid", "[io][safetensors][hostile]")
     }
     header += "}";
     const std::string buf = st_file(header, data);
-    const auto f = parse(buf);
+    const auto f = parse_safetensors(buf);
     CHECK(f.size() == std::size(dapt::kAllDTypes));
-    check_parsed_file_is_sane(f, buf);
+    check_safetensors_is_sane(f, buf);
   }
   SECTION("a file written by save_safetensors") {
     dapt_test::TempDir dir("hostile_saved");
@@ -505,11 +499,11 @@ TEST_CASE("hostile safetensors files: unreadable paths are kIo", "[io][safetenso
   REQUIRE_DAPT_ERROR(SafetensorsFile::open(dir.path / "missing.safetensors"), kIo, "cannot open");
   REQUIRE_DAPT_ERROR(SafetensorsFile::open(dir.path / "no" / "such" / "dir.safetensors"), kIo, "No such file or directory");
   REQUIRE_DAPT_ERROR(SafetensorsFile::open("/dev/null"), kIo, "/dev/null is not a regular file");
-  write_file(dir.path / "empty.safetensors", "");
+  dapt_test::write_file(dir.path / "empty.safetensors", "");
   REQUIRE_DAPT_ERROR(SafetensorsFile::open(dir.path / "empty.safetensors"), kFormat, "0 bytes, too short");
   // A file truncated on disk names the path.
   const std::string good = scalar_file("w");
-  write_file(dir.path / "cut.safetensors", good.substr(0, good.size() - 2));
+  dapt_test::write_file(dir.path / "cut.safetensors", good.substr(0, good.size() - 2));
   REQUIRE_DAPT_ERROR(SafetensorsFile::open(dir.path / "cut.safetensors"), kFormat,
                      (dir.path / "cut.safetensors").string() + ": tensor \"w\" ends at byte 4 of a data section of 2 bytes");
   REQUIRE_DAPT_ERROR(SafetensorsCheckpoint::open(dir.path / "missing"), kIo, "cannot open");
@@ -526,10 +520,10 @@ TEST_CASE("hostile checkpoint: a symlink loop where the index should be", "[io][
 
 TEST_CASE("hostile checkpoint: bad index files", "[io][safetensors][hostile]") {
   dapt_test::TempDir dir("hostile_index");
-  write_file(dir.path / "a.safetensors", scalar_file("x"));
+  dapt_test::write_file(dir.path / "a.safetensors", scalar_file("x"));
   const auto index = dir.path / "model.safetensors.index.json";
   auto open_with = [&](std::string_view json) {
-    write_file(index, json);
+    dapt_test::write_file(index, json);
     return SafetensorsCheckpoint::open(dir.path);
   };
   REQUIRE_DAPT_ERROR(open_with(""), kFormat, "incomplete JSON");
@@ -555,11 +549,11 @@ TEST_CASE("hostile checkpoint: bad index files", "[io][safetensors][hostile]") {
 TEST_CASE("hostile checkpoint: shard names that escape the directory", "[io][safetensors][hostile]") {
   dapt_test::TempDir dir("hostile_shard_names");
   fs::create_directories(dir.path / "sub");
-  write_file(dir.path / "a.safetensors", scalar_file("x"));
-  write_file(dir.path / "sub" / "b.safetensors", scalar_file("x"));
+  dapt_test::write_file(dir.path / "a.safetensors", scalar_file("x"));
+  dapt_test::write_file(dir.path / "sub" / "b.safetensors", scalar_file("x"));
   const auto index = dir.path / "sub" / "model.safetensors.index.json";
   auto open_with = [&](std::string_view shard) {
-    write_file(index, "{\"weight_map\":{\"x\":\"" + std::string(shard) + "\"}}");
+    dapt_test::write_file(index, "{\"weight_map\":{\"x\":\"" + std::string(shard) + "\"}}");
     return SafetensorsCheckpoint::open(index);
   };
   REQUIRE_DAPT_ERROR(open_with("../a.safetensors"), kFormat,
@@ -582,40 +576,40 @@ TEST_CASE("hostile checkpoint: shard names that escape the directory", "[io][saf
 TEST_CASE("hostile checkpoint: index and shards disagree", "[io][safetensors][hostile]") {
   dapt_test::TempDir dir("hostile_disagree");
   const auto index = dir.path / "model.safetensors.index.json";
-  write_file(dir.path / "a.safetensors", scalar_file("x"));
-  write_file(dir.path / "b.safetensors", scalar_file("y"));
-  write_file(dir.path / "both.safetensors",
+  dapt_test::write_file(dir.path / "a.safetensors", scalar_file("x"));
+  dapt_test::write_file(dir.path / "b.safetensors", scalar_file("y"));
+  dapt_test::write_file(dir.path / "both.safetensors",
              st_file("{" + entry("x", "F32", "[1]", "[0,4]") + "," + entry("y", "F32", "[1]", "[4,8]") + "}",
                      std::string(8, '\0')));
-  write_file(dir.path / "corrupt.safetensors", le64(1000) + "{}");
+  dapt_test::write_file(dir.path / "corrupt.safetensors", le64(1000) + "{}");
 
   // The index says x is in b, which does not hold it.
-  write_file(index, R"({"weight_map":{"x":"b.safetensors","y":"b.safetensors"}})");
+  dapt_test::write_file(index, R"({"weight_map":{"x":"b.safetensors","y":"b.safetensors"}})");
   REQUIRE_DAPT_ERROR(SafetensorsCheckpoint::open(index), kFormat,
                      "tensor \"x\" is mapped to b.safetensors, which does not contain it");
   // A shard holds a tensor the index does not list.
-  write_file(index, R"({"weight_map":{"x":"both.safetensors"}})");
+  dapt_test::write_file(index, R"({"weight_map":{"x":"both.safetensors"}})");
   REQUIRE_DAPT_ERROR(SafetensorsCheckpoint::open(index), kFormat,
                      "holds tensor \"y\" which the index maps elsewhere or not at all");
   // One tensor in two shards: the index maps y to b, but both.safetensors holds a second y.
-  write_file(index, R"({"weight_map":{"x":"both.safetensors","y":"b.safetensors"}})");
+  dapt_test::write_file(index, R"({"weight_map":{"x":"both.safetensors","y":"b.safetensors"}})");
   REQUIRE_DAPT_ERROR(SafetensorsCheckpoint::open(index), kFormat, "holds tensor \"y\" which the index maps elsewhere");
   // A shard file that is missing is an I/O error, and names the file.
-  write_file(index, R"({"weight_map":{"x":"a.safetensors","y":"gone.safetensors"}})");
+  dapt_test::write_file(index, R"({"weight_map":{"x":"a.safetensors","y":"gone.safetensors"}})");
   REQUIRE_DAPT_ERROR(SafetensorsCheckpoint::open(index), kIo, "gone.safetensors");
   // A shard that is corrupt is a format error naming the shard.
-  write_file(index, R"({"weight_map":{"x":"a.safetensors","y":"corrupt.safetensors"}})");
+  dapt_test::write_file(index, R"({"weight_map":{"x":"a.safetensors","y":"corrupt.safetensors"}})");
   REQUIRE_DAPT_ERROR(SafetensorsCheckpoint::open(index), kFormat,
                      "corrupt.safetensors: header length 1000 exceeds the 2 bytes that follow it");
   // The index itself named as a shard.
-  write_file(index, R"({"weight_map":{"x":"model.safetensors.index.json"}})");
+  dapt_test::write_file(index, R"({"weight_map":{"x":"model.safetensors.index.json"}})");
   REQUIRE_DAPT_ERROR(SafetensorsCheckpoint::open(index), kFormat, "exceeds the limit");
   // A directory named as a shard.
   fs::create_directories(dir.path / "d.safetensors");
-  write_file(index, R"({"weight_map":{"x":"d.safetensors"}})");
+  dapt_test::write_file(index, R"({"weight_map":{"x":"d.safetensors"}})");
   REQUIRE_DAPT_ERROR(SafetensorsCheckpoint::open(index), kIo, "is not a regular file");
   // And the consistent index opens.
-  write_file(index, R"({"metadata":{"total_size":8},"weight_map":{"x":"a.safetensors","y":"b.safetensors"}})");
+  dapt_test::write_file(index, R"({"metadata":{"total_size":8},"weight_map":{"x":"a.safetensors","y":"b.safetensors"}})");
   const auto ok = SafetensorsCheckpoint::open(dir.path);
   CHECK(ok.size() == 2);
   CHECK(ok.shards().size() == 2);
@@ -703,7 +697,7 @@ TEST_CASE("hostile safetensors: seeded mutations parse cleanly or throw dapt::Er
     seed.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
   REQUIRE(seed.size() > 64);
-  check_parsed_file_is_sane(parse(seed), seed);
+  check_safetensors_is_sane(parse_safetensors(seed), seed);
 
   std::mt19937_64 rng(0xDA9753ull);
   auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % std::max<std::size_t>(n, 1)); };
@@ -772,9 +766,9 @@ TEST_CASE("hostile safetensors: seeded mutations parse cleanly or throw dapt::Er
       }
     }
     try {
-      const auto f = parse(buf);
+      const auto f = parse_safetensors(buf);
       ++parsed;
-      check_parsed_file_is_sane(f, buf);
+      check_safetensors_is_sane(f, buf);
     } catch (const dapt::Error& e) {
       ++rejected;
       if (e.category() != ErrorCategory::kFormat) {

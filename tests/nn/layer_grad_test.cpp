@@ -12,17 +12,11 @@
 #include "dapt/nn/rms_norm.hpp"
 #include "dapt/testing/grad_check.hpp"
 #include "dapt_catch.hpp"
+#include "model_util.hpp"
 
 using namespace dapt;
 
 namespace {
-
-Tensor<Cpu> random_tensor(Shape s, std::uint64_t seed, float std = 1.0f) {
-  Tensor<Cpu> t = Tensor<Cpu>::empty(s, DType::kF32);
-  Rng rng(seed);
-  for (std::int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = rng.normal(0.0f, std);
-  return t;
-}
 
 io::LlamaConfig odd_config(io::RopeType rope = io::RopeType::kDefault) {
   io::LlamaConfig c;
@@ -69,12 +63,12 @@ TEST_CASE("grad check: Linear with and without bias, and with a frozen weight", 
   nn::Linear<Cpu> lin(7, 5, true);
   lin.init(rng, 0.5f);
   nn::init_normal(lin.bias(), rng, 0.5f);
-  require_passes(lin, random_tensor({3, 4, 7}, 2));
+  require_passes(lin, dapt_test::normal_tensor({3, 4, 7}, 2));
   nn::Linear<Cpu> nob(9, 4, false);
   nob.init(rng, 0.5f);
-  require_passes(nob, random_tensor({5, 9}, 3));
+  require_passes(nob, dapt_test::normal_tensor({5, 9}, 3));
   lin.weight().set_trainable(false);
-  require_passes(lin, random_tensor({2, 7}, 4));
+  require_passes(lin, dapt_test::normal_tensor({2, 7}, 4));
   CHECK_FALSE(lin.weight().grad().defined());
 }
 
@@ -94,14 +88,14 @@ TEST_CASE("grad check: RmsNorm", "[nn][grad]") {
   nn::RmsNorm<Cpu> norm(13, 1e-5f);
   Rng rng(3);
   nn::init_normal(norm.weight(), rng, 1.0f);
-  require_passes(norm, random_tensor({4, 3, 13}, 5));
+  require_passes(norm, dapt_test::normal_tensor({4, 3, 13}, 5));
 }
 
 TEST_CASE("grad check: SwiGLU MLP", "[nn][grad]") {
   nn::Mlp<Cpu> mlp(10, 14);
   Rng rng(4);
   mlp.init(rng, 0.4f);
-  require_passes(mlp, random_tensor({2, 5, 10}, 6));
+  require_passes(mlp, dapt_test::normal_tensor({2, 5, 10}, 6));
 }
 
 TEST_CASE("grad check: causal GQA attention with default, linear and llama3 RoPE", "[nn][grad]") {
@@ -113,7 +107,7 @@ TEST_CASE("grad check: causal GQA attention with default, linear and llama3 RoPE
     attn.set_rope(&rope);
     Rng rng(5);
     attn.init(rng, 0.3f);
-    require_passes(attn, random_tensor({2, 9, 18}, 7));
+    require_passes(attn, dapt_test::normal_tensor({2, 9, 18}, 7));
   }
 }
 
@@ -130,7 +124,7 @@ TEST_CASE("grad check: attention over packed documents (block-diagonal mask, res
   nn::fill_positions(packed.pos.view(), packed.seg.view());
   CHECK(packed.pos.data<std::int32_t>()[3] == 0);
   CHECK(packed.pos.data<std::int32_t>()[9] == 2);
-  require_passes(packed, random_tensor({2, 10, 18}, 8));
+  require_passes(packed, dapt_test::normal_tensor({2, 10, 18}, 8));
 }
 
 TEST_CASE("grad check: decoder block (residuals, fused norm)", "[nn][grad]") {
@@ -142,10 +136,10 @@ TEST_CASE("grad check: decoder block (residuals, fused norm)", "[nn][grad]") {
   block.init(rng, 0.3f);
   nn::init_normal(block.input_layernorm().weight(), rng, 1.0f);
   nn::init_normal(block.post_attention_layernorm().weight(), rng, 1.0f);
-  require_passes(block, random_tensor({2, 7, 18}, 9));
+  require_passes(block, dapt_test::normal_tensor({2, 7, 18}, 9));
   // A frozen attention costs no gradient work and the rest still checks out.
   block.self_attn().visit_parameters([](const std::string&, nn::Param<Cpu>& p) { p.set_trainable(false); });
-  require_passes(block, random_tensor({1, 6, 18}, 10));
+  require_passes(block, dapt_test::normal_tensor({1, 6, 18}, 10));
 }
 
 TEST_CASE("layers satisfy the Layer concept", "[nn][layer]") {

@@ -20,6 +20,7 @@
 #include "dapt/train/optimizer.hpp"
 #include "dapt_catch.hpp"
 #include "dapt/extern_templates.hpp"
+#include "model_util.hpp"
 #include "test_util.hpp"
 
 // Counts heap allocations of at least 4 KiB (tensor-sized), to show that a training or decode
@@ -82,16 +83,12 @@ Tensor<Cpu> random_ids(std::int64_t b, std::int64_t t, std::int64_t v, std::uint
   return ids;
 }
 
-std::vector<float> copy_of(const TensorView<Cpu>& t) {
-  return std::vector<float>(t.data<const float>(), t.data<const float>() + t.numel());
-}
-
-double rel(const std::vector<float>& a, const std::vector<float>& b) {
+double rel_l2(const std::vector<float>& a, const std::vector<float>& b) {
   REQUIRE(a.size() == b.size());
   return dapt_test::relative_l2(a.data(), b.data(), static_cast<std::int64_t>(a.size()));
 }
 
-const fs::path kFixture = fs::path(DAPT_TEST_DATA_DIR) / "fixtures" / "llama_tiny" / "model";
+const fs::path kFixture = dapt_test::tiny_llama_dir();
 
 }  // namespace
 
@@ -99,13 +96,13 @@ TEST_CASE("save_llama and load_llama round-trip f32, bf16, sharded and tied chec
   dapt_test::TempDir tmp("llama_roundtrip");
   auto model = io::load_llama(kFixture);
   const Tensor<Cpu> ids = random_ids(2, 9, model->config().vocab_size, 7);
-  const auto ref = copy_of(model->forward(ids));
+  const auto ref = dapt_test::copy_of(model->forward(ids));
 
   SECTION("f32, both config layouts: identical logits") {
     for (auto layout : {io::ConfigLayout::kLegacy, io::ConfigLayout::kTransformers5}) {
       io::save_llama(*model, tmp.path / "f32", {.layout = layout});
       auto again = io::load_llama(tmp.path / "f32");
-      CHECK(copy_of(again->forward(ids)) == ref);
+      CHECK(dapt_test::copy_of(again->forward(ids)) == ref);
     }
   }
   SECTION("bf16 on disk loads back within bf16 rounding") {
@@ -113,23 +110,23 @@ TEST_CASE("save_llama and load_llama round-trip f32, bf16, sharded and tied chec
     CHECK(io::SafetensorsFile::open(tmp.path / "bf16" / "model.safetensors").info("lm_head.weight").dtype == DType::kBF16);
     CHECK(io::load_llama_config(tmp.path / "bf16").dtype == "bfloat16");
     auto again = io::load_llama(tmp.path / "bf16");
-    const double e = rel(copy_of(again->forward(ids)), ref);
+    const double e = rel_l2(dapt_test::copy_of(again->forward(ids)), ref);
     CHECK(e > 0);
     CHECK(e < 2e-2);
   }
   SECTION("sharded, then single again: the stale index is removed") {
     io::save_llama(*model, tmp.path / "sh", {.max_shard_bytes = 100000});
     CHECK(fs::exists(tmp.path / "sh" / "model.safetensors.index.json"));
-    CHECK(copy_of(io::load_llama(tmp.path / "sh")->forward(ids)) == ref);
+    CHECK(dapt_test::copy_of(io::load_llama(tmp.path / "sh")->forward(ids)) == ref);
     io::save_llama(*model, tmp.path / "sh");
     CHECK_FALSE(fs::exists(tmp.path / "sh" / "model.safetensors.index.json"));
-    CHECK(copy_of(io::load_llama(tmp.path / "sh")->forward(ids)) == ref);
+    CHECK(dapt_test::copy_of(io::load_llama(tmp.path / "sh")->forward(ids)) == ref);
   }
   SECTION("a tied model saves no lm_head.weight and reloads identically") {
     nn::Llama<Cpu> tied(tiny_config(true));
     tied.init_weights(3);
     const Tensor<Cpu> tids = random_ids(2, 5, 96, 1);
-    const auto tref = copy_of(tied.forward(tids));
+    const auto tref = dapt_test::copy_of(tied.forward(tids));
     io::save_llama(tied, tmp.path / "tied");
     const auto file = io::SafetensorsFile::open(tmp.path / "tied" / "model.safetensors");
     const auto names = file.names();
@@ -137,7 +134,7 @@ TEST_CASE("save_llama and load_llama round-trip f32, bf16, sharded and tied chec
     CHECK(names.size() == 1 + 2 * 9 + 1);
     auto again = io::load_llama(tmp.path / "tied");
     CHECK(again->config().tie_word_embeddings);
-    CHECK(copy_of(again->forward(tids)) == tref);
+    CHECK(dapt_test::copy_of(again->forward(tids)) == tref);
   }
 }
 
@@ -183,14 +180,14 @@ TEST_CASE("packed documents with segment ids equal each document run alone", "[n
     packed.data<std::int32_t>()[i] = i < 7 ? a.data<std::int32_t>()[i] : b.data<std::int32_t>()[i - 7];
     seg.data<std::int32_t>()[i] = i < 7 ? 0 : 1;
   }
-  const auto la = copy_of(model.forward(a)), lb = copy_of(model.forward(b));
-  const auto lp = copy_of(model.forward(packed, seg));
+  const auto la = dapt_test::copy_of(model.forward(a)), lb = dapt_test::copy_of(model.forward(b));
+  const auto lp = dapt_test::copy_of(model.forward(packed, seg));
   const std::size_t v = 96;
-  CHECK(rel(std::vector<float>(lp.begin(), lp.begin() + 7 * v), la) < 1e-6);
-  CHECK(rel(std::vector<float>(lp.begin() + 7 * v, lp.end()), lb) < 1e-6);
+  CHECK(rel_l2(std::vector<float>(lp.begin(), lp.begin() + 7 * v), la) < 1e-6);
+  CHECK(rel_l2(std::vector<float>(lp.begin() + 7 * v, lp.end()), lb) < 1e-6);
   // Without the mask the second document sees the first: the logits differ.
-  const auto lu = copy_of(model.forward(packed));
-  CHECK(rel(std::vector<float>(lu.begin() + 7 * v, lu.end()), lb) > 1e-3);
+  const auto lu = dapt_test::copy_of(model.forward(packed));
+  CHECK(rel_l2(std::vector<float>(lu.begin() + 7 * v, lu.end()), lb) > 1e-3);
   // The loss of the packed row equals the token-weighted loss of the two documents when the
   // boundary target is masked.
   Tensor<Cpu> labels = packed.clone();
@@ -205,18 +202,18 @@ TEST_CASE("a batch equals its rows run alone, and gradient accumulation equals t
   nn::Llama<Cpu> model(tiny_config());
   model.init_weights(5);
   const Tensor<Cpu> ids = random_ids(3, 10, 96, 4);
-  const auto all = copy_of(model.forward(ids));
+  const auto all = dapt_test::copy_of(model.forward(ids));
   for (std::int64_t r = 0; r < 3; ++r) {
     Tensor<Cpu> row = Tensor<Cpu>::empty({1, 10}, DType::kI32);
     std::copy(ids.data<std::int32_t>() + r * 10, ids.data<std::int32_t>() + r * 10 + 10, row.data<std::int32_t>());
-    const auto one = copy_of(model.forward(row));
-    CHECK(rel(std::vector<float>(all.begin() + r * 10 * 96, all.begin() + (r + 1) * 10 * 96), one) < 1e-6);
+    const auto one = dapt_test::copy_of(model.forward(row));
+    CHECK(rel_l2(std::vector<float>(all.begin() + r * 10 * 96, all.begin() + (r + 1) * 10 * 96), one) < 1e-6);
   }
   // Gradients of the 3-row batch (mean loss) == sum of per-row gradients with the total as normalizer.
   model.zero_grad();
   const auto full = model.forward_backward(ids, TensorView<Cpu>());
   std::vector<std::vector<float>> g_full;
-  model.visit_parameters([&](const std::string&, nn::Param<Cpu>& p) { g_full.push_back(copy_of(p.grad().view())); });
+  model.visit_parameters([&](const std::string&, nn::Param<Cpu>& p) { g_full.push_back(dapt_test::copy_of(p.grad().view())); });
   model.zero_grad();
   for (std::int64_t r = 0; r < 3; ++r) {
     Tensor<Cpu> row = Tensor<Cpu>::empty({1, 10}, DType::kI32);
@@ -226,7 +223,7 @@ TEST_CASE("a batch equals its rows run alone, and gradient accumulation equals t
   std::size_t i = 0;
   model.visit_parameters([&](const std::string& name, nn::Param<Cpu>& p) {
     INFO(name);
-    CHECK(rel(copy_of(p.grad().view()), g_full[i++]) < 1e-5);
+    CHECK(rel_l2(dapt_test::copy_of(p.grad().view()), g_full[i++]) < 1e-5);
   });
 }
 
@@ -234,7 +231,7 @@ TEST_CASE("KV-cache prefill and decode equal the full forward, rows of different
   nn::Llama<Cpu> model(tiny_config());
   model.init_weights(9);
   const Tensor<Cpu> ids = random_ids(2, 12, 96, 8);
-  const auto full = copy_of(model.forward(ids));
+  const auto full = dapt_test::copy_of(model.forward(ids));
   nn::KvCache<Cpu> cache(model.config(), 2, 16);
   REQUIRE_DAPT_ERROR(nn::KvCache<Cpu>(model.config(), 2, 16, DType::kBF16), kDtype, "keys and values are F32, not BF16");
   REQUIRE_DAPT_ERROR(model.set_compute_dtype(DType::kBF16), kDtype, "BF16 compute needs the CUDA backend");
@@ -245,17 +242,17 @@ TEST_CASE("KV-cache prefill and decode equal the full forward, rows of different
   };
   Tensor<Cpu> p0 = Tensor<Cpu>::empty({1, 5}, DType::kI32);
   std::copy(ids.data<std::int32_t>(), ids.data<std::int32_t>() + 5, p0.data<std::int32_t>());
-  CHECK(rel(copy_of(model.forward_cached(p0, cache, 0)), logits_at(0, 4)) < 1e-5);
+  CHECK(rel_l2(dapt_test::copy_of(model.forward_cached(p0, cache, 0)), logits_at(0, 4)) < 1e-5);
   Tensor<Cpu> p1 = Tensor<Cpu>::empty({1, 8}, DType::kI32);
   std::copy(ids.data<std::int32_t>() + 12, ids.data<std::int32_t>() + 20, p1.data<std::int32_t>());
-  CHECK(rel(copy_of(model.forward_cached(p1, cache, 1)), logits_at(1, 7)) < 1e-5);
+  CHECK(rel_l2(dapt_test::copy_of(model.forward_cached(p1, cache, 1)), logits_at(1, 7)) < 1e-5);
   CHECK(cache.length(0) == 5);
   CHECK(cache.length(1) == 8);
   for (int s = 0; s < 4; ++s) {
     std::int32_t step[2] = {ids.data<std::int32_t>()[5 + s], ids.data<std::int32_t>()[12 + 8 + s]};
-    const auto out = copy_of(model.forward_cached(TensorView<Cpu>(step, DType::kI32, {2, 1}), cache, 0));
-    CHECK(rel(std::vector<float>(out.begin(), out.begin() + 96), logits_at(0, 5 + s)) < 1e-5);
-    CHECK(rel(std::vector<float>(out.begin() + 96, out.end()), logits_at(1, 8 + s)) < 1e-5);
+    const auto out = dapt_test::copy_of(model.forward_cached(TensorView<Cpu>(step, DType::kI32, {2, 1}), cache, 0));
+    CHECK(rel_l2(std::vector<float>(out.begin(), out.begin() + 96), logits_at(0, 5 + s)) < 1e-5);
+    CHECK(rel_l2(std::vector<float>(out.begin() + 96, out.end()), logits_at(1, 8 + s)) < 1e-5);
   }
   std::int32_t tok = 5;
   (void)model.forward_cached(TensorView<Cpu>(&tok, DType::kI32, {1, 1}), cache, 1);
@@ -272,7 +269,7 @@ TEST_CASE("resize_vocab: ChipNeMo initialisation keeps base logits unchanged", "
     nn::Llama<Cpu> model(tiny_config(tied));
     model.init_weights(21);
     const Tensor<Cpu> ids = random_ids(2, 6, 96, 3);
-    const auto before = copy_of(model.forward(ids));
+    const auto before = dapt_test::copy_of(model.forward(ids));
     std::vector<float> e5(model.embed_tokens().weight().value().data<float>() + 5 * 32,
                           model.embed_tokens().weight().value().data<float>() + 6 * 32);
     std::vector<float> e9(model.embed_tokens().weight().value().data<float>() + 9 * 32,
@@ -290,11 +287,11 @@ TEST_CASE("resize_vocab: ChipNeMo initialisation keeps base logits unchanged", "
       CHECK(e[96 * 32 + j] == Approx((e5[j] + e9[j]) / 2).epsilon(1e-6));
       CHECK(e[97 * 32 + j] == Approx((e5[j] + 2 * e9[j]) / 3).epsilon(1e-6));
     }
-    const auto after = copy_of(model.forward(ids));
+    const auto after = dapt_test::copy_of(model.forward(ids));
     for (std::int64_t r = 0; r < 12; ++r) {
       const std::vector<float> a(after.begin() + r * 128, after.begin() + r * 128 + 96);
       const std::vector<float> b(before.begin() + r * 96, before.begin() + (r + 1) * 96);
-      CHECK(rel(a, b) < 1e-6);
+      CHECK(rel_l2(a, b) < 1e-6);
       if (!tied)
         for (int j = 96; j < 128; ++j) CHECK(after[static_cast<std::size_t>(r * 128 + j)] == 0.0f);
     }
@@ -485,5 +482,5 @@ TEST_CASE("a model loaded from GGUF gives the safetensors model's logits", "[nn]
   auto from_gguf = io::load_llama_gguf(fs::path(DAPT_TEST_DATA_DIR) / "gguf" / "llama_tiny_f32.gguf");
   CHECK(from_gguf->config().num_key_value_heads == from_st->config().num_key_value_heads);
   const Tensor<Cpu> ids = random_ids(2, 11, from_st->config().vocab_size, 12);
-  CHECK(copy_of(from_gguf->forward(ids)) == copy_of(from_st->forward(ids)));
+  CHECK(dapt_test::copy_of(from_gguf->forward(ids)) == dapt_test::copy_of(from_st->forward(ids)));
 }

@@ -34,19 +34,10 @@ using dapt_test::to_i32;
 
 namespace {
 
-std::vector<float> copy_of(const TensorView<Cpu>& v) {
-  const float* p = v.data<const float>();
-  return std::vector<float>(p, p + v.numel());
-}
-
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
-
 std::map<std::string, std::vector<float>> base_weights(nn::Llama<Cpu>& m) {
   std::map<std::string, std::vector<float>> out;
   m.visit_parameters([&](const std::string& name, nn::Param<Cpu>& p) {
-    if (!nn::is_lora_parameter(name)) out[name] = copy_of(p.value().view());
+    if (!nn::is_lora_parameter(name)) out[name] = dapt_test::copy_of(p.value().view());
   });
   return out;
 }
@@ -102,14 +93,14 @@ void check_lora_fixture(const fs::path& dir) {
   }
 
   SECTION("merge matches merged_logits; unmerge restores the base bit for bit") {
-    const std::vector<float> unmerged = copy_of(model->forward(ids));
+    const std::vector<float> unmerged = dapt_test::copy_of(model->forward(ids));
     nn::merge_lora(*model);
     const double em = rel(model->forward(ids), lref.to_f32("merged_logits"));
     INFO("merged logits relative L2 " << em);
     CHECK(em < 1e-5);
     nn::unmerge_lora(*model);
     CHECK(base_weights(*model) == before);
-    CHECK(same_bits(copy_of(model->forward(ids)), unmerged));
+    CHECK(dapt_test::same_bits(dapt_test::copy_of(model->forward(ids)), unmerged));
   }
 }
 
@@ -276,12 +267,12 @@ TEST_CASE("LoRA: targeting follows peft", "[nn][lora]") {
   }
   SECTION("a fresh adapter leaves the output unchanged, and the base is frozen") {
     const Tensor<Cpu> ids = some_ids(2, 9, 2000, 4);
-    const std::vector<float> base = copy_of(m->forward(ids));
+    const std::vector<float> base = dapt_test::copy_of(m->forward(ids));
     nn::LoraConfig c;
     c.target_modules = {"all-linear"};
     c.modules_to_save = {"embed_tokens"};
     nn::apply_lora(*m, c);
-    CHECK(same_bits(copy_of(m->forward(ids)), base));
+    CHECK(dapt_test::same_bits(dapt_test::copy_of(m->forward(ids)), base));
     m->visit_parameters([&](const std::string& name, nn::Param<Cpu>& p) {
       INFO(name);
       CHECK(p.trainable() == (nn::is_lora_parameter(name) || name == "model.embed_tokens.weight"));
@@ -315,7 +306,7 @@ TEST_CASE("LoRA: merge, unmerge, merge_and_unload and save_llama", "[nn][lora][i
   nn::apply_lora(*m, c);
   randomise_b(*m, 5);
   const Tensor<Cpu> ids = some_ids(2, 11, 2000, 6);
-  const std::vector<float> adapted = copy_of(m->forward(ids));
+  const std::vector<float> adapted = dapt_test::copy_of(m->forward(ids));
   const auto base = base_weights(*m);
   dapt_test::TempDir tmp("lora_merge");
 
@@ -323,19 +314,19 @@ TEST_CASE("LoRA: merge, unmerge, merge_and_unload and save_llama", "[nn][lora][i
   CHECK_FALSE(fs::exists(tmp.path / "refused" / "model.safetensors"));
 
   nn::merge_lora(*m);
-  CHECK(dapt_test::relative_l2(copy_of(m->forward(ids)).data(), adapted.data(), static_cast<std::int64_t>(adapted.size())) <
+  CHECK(dapt_test::relative_l2(dapt_test::copy_of(m->forward(ids)).data(), adapted.data(), static_cast<std::int64_t>(adapted.size())) <
         1e-5);
   CHECK(base_weights(*m) != base);
   nn::unmerge_lora(*m);
   CHECK(base_weights(*m) == base);
-  CHECK(same_bits(copy_of(m->forward(ids)), adapted));
+  CHECK(dapt_test::same_bits(dapt_test::copy_of(m->forward(ids)), adapted));
 
   nn::merge_and_unload(*m);
   CHECK(nn::count_lora_adapters(*m) == 0);
   io::save_llama(*m, tmp.path / "merged");
   auto reloaded = io::load_llama(tmp.path / "merged");
-  CHECK(same_bits(copy_of(reloaded->forward(ids)), copy_of(m->forward(ids))));
-  CHECK(dapt_test::relative_l2(copy_of(reloaded->forward(ids)).data(), adapted.data(),
+  CHECK(dapt_test::same_bits(dapt_test::copy_of(reloaded->forward(ids)), dapt_test::copy_of(m->forward(ids))));
+  CHECK(dapt_test::relative_l2(dapt_test::copy_of(reloaded->forward(ids)).data(), adapted.data(),
                                static_cast<std::int64_t>(adapted.size())) < 1e-5);
 }
 
@@ -353,7 +344,7 @@ TEST_CASE("LoRA: peft-format save and load", "[nn][lora][io]") {
   randomise_b(*m, 8);
   m->lm_head().weight().value().data<float>()[3] += 0.5f;  // a trained modules_to_save row
   const Tensor<Cpu> ids = some_ids(1, 13, 2000, 9);
-  const std::vector<float> want = copy_of(m->forward(ids));
+  const std::vector<float> want = dapt_test::copy_of(m->forward(ids));
   const fs::path dir = tmp.path / "adapter";
   io::save_lora(*m, dir, c);
 
@@ -371,16 +362,16 @@ TEST_CASE("LoRA: peft-format save and load", "[nn][lora][io]") {
     CHECK(back.modules_to_save == c.modules_to_save);
     auto fresh = small_model();
     io::load_lora(*fresh, dir);
-    CHECK(same_bits(copy_of(fresh->forward(ids)), want));
+    CHECK(dapt_test::same_bits(dapt_test::copy_of(fresh->forward(ids)), want));
   }
   SECTION("hostile adapter folders give errors and leave the model as it was") {
     auto fresh = small_model();
-    const std::vector<float> plain = copy_of(fresh->forward(ids));
+    const std::vector<float> plain = dapt_test::copy_of(fresh->forward(ids));
     const std::string cfg_text = read_text(dir / io::kAdapterConfigFile);
     auto expect_error = [&](const std::string& what) {
       CHECK_DAPT_ERROR_MESSAGE(io::load_lora(*fresh, dir), what);
       CHECK(nn::count_lora_adapters(*fresh) == 0);
-      CHECK(same_bits(copy_of(fresh->forward(ids)), plain));
+      CHECK(dapt_test::same_bits(dapt_test::copy_of(fresh->forward(ids)), plain));
       fresh->visit_parameters([](const std::string& name, nn::Param<Cpu>& p) {
         INFO(name);
         CHECK(p.trainable());  // the failed load unfroze what apply_lora froze
@@ -427,27 +418,11 @@ TEST_CASE("LoRA: peft-format save and load", "[nn][lora][io]") {
     expect_error("layers.1.mlp.down_proj.lora_A.weight\" is missing");
     write_text(dir / io::kAdapterWeightsFile, weights);
     io::load_lora(*fresh, dir);
-    CHECK(same_bits(copy_of(fresh->forward(ids)), want));
+    CHECK(dapt_test::same_bits(dapt_test::copy_of(fresh->forward(ids)), want));
   }
 }
 
 namespace {
-
-const tokenizer::Tokenizer& tok() { return dapt_test::bytelevel_tokenizer(); }
-
-std::unique_ptr<train::PackedDataset> make_data() {
-  std::vector<std::string> docs;
-  for (int i = 0; i < 24; ++i) {
-    std::string d = "The clock tree " + std::to_string(i % 4) + " feeds the flop";
-    for (int k = 0; k < i % 3; ++k) d += " and the latch holds the data";
-    docs.push_back(d);
-  }
-  train::PackOptions o;
-  o.seq_len = 16;
-  o.eos_id = 0;
-  o.shuffle_seed = 5;
-  return std::make_unique<train::PackedDataset>(tok(), std::vector<train::TextSource>{train::TextSource::from_texts("d", docs)}, o);
-}
 
 train::TrainerOptions lora_options(const fs::path& ckpt, std::int64_t steps) {
   train::TrainerOptions o;
@@ -484,7 +459,7 @@ TEST_CASE("Trainer<Lora>: frozen base, peft checkpoints, bit-exact resume with d
   {
     auto model = small_model();
     const auto base = base_weights(*model);
-    auto data = make_data();
+    auto data = dapt_test::clock_tree_data();
     train::Trainer<train::Lora, Cpu> tr(*model, *data, lora_options(tmp.path / "a", 20), lora_method());
     tr.set_on_step([&](const train::StepInfo& i) {
       straight.push_back(i.loss);
@@ -500,7 +475,7 @@ TEST_CASE("Trainer<Lora>: frozen base, peft checkpoints, bit-exact resume with d
     }
     model->visit_parameters([&](const std::string& name, nn::Param<Cpu>& p) {
       if (nn::is_lora_parameter(name)) {
-        const auto v = copy_of(p.value().view());
+        const auto v = dapt_test::copy_of(p.value().view());
         straight_adapter.insert(straight_adapter.end(), v.begin(), v.end());
       }
     });
@@ -512,12 +487,12 @@ TEST_CASE("Trainer<Lora>: frozen base, peft checkpoints, bit-exact resume with d
     auto fresh = small_model();
     io::load_lora(*fresh, last);
     const Tensor<Cpu> ids = some_ids(1, 12, 2000, 3);
-    CHECK(same_bits(copy_of(fresh->forward(ids)), copy_of(model->forward(ids))));
+    CHECK(dapt_test::same_bits(dapt_test::copy_of(fresh->forward(ids)), dapt_test::copy_of(model->forward(ids))));
   }
   std::vector<double> resumed;
   {
     auto model = small_model();
-    auto data = make_data();
+    auto data = dapt_test::clock_tree_data();
     train::Trainer<train::Lora, Cpu> tr(*model, *data, lora_options(tmp.path / "b", 10), lora_method());
     tr.set_on_step([&](const train::StepInfo& i) {
       resumed.push_back(i.loss);
@@ -527,7 +502,7 @@ TEST_CASE("Trainer<Lora>: frozen base, peft checkpoints, bit-exact resume with d
   }
   {
     auto model = small_model();
-    auto data = make_data();
+    auto data = dapt_test::clock_tree_data();
     train::Trainer<train::Lora, Cpu> tr(*model, *data, lora_options(tmp.path / "b", 20), lora_method());
     tr.resume(tmp.path / "b");
     CHECK(tr.step() == 10);
@@ -539,11 +514,11 @@ TEST_CASE("Trainer<Lora>: frozen base, peft checkpoints, bit-exact resume with d
     std::vector<float> adapter;
     model->visit_parameters([&](const std::string& name, nn::Param<Cpu>& p) {
       if (nn::is_lora_parameter(name)) {
-        const auto v = copy_of(p.value().view());
+        const auto v = dapt_test::copy_of(p.value().view());
         adapter.insert(adapter.end(), v.begin(), v.end());
       }
     });
-    CHECK(same_bits(adapter, straight_adapter));
+    CHECK(dapt_test::same_bits(adapter, straight_adapter));
   }
   REQUIRE(resumed.size() == straight.size());
   for (std::size_t i = 0; i < straight.size(); ++i) {
@@ -552,7 +527,7 @@ TEST_CASE("Trainer<Lora>: frozen base, peft checkpoints, bit-exact resume with d
   }
   {  // a checkpoint of another rank is refused
     auto model = small_model();
-    auto data = make_data();
+    auto data = dapt_test::clock_tree_data();
     train::Lora other = lora_method();
     other.config.r = 8;
     train::TrainerOptions o = lora_options(tmp.path / "c", 20);

@@ -20,13 +20,14 @@
 #include "dapt/train/trainer.hpp"
 #include "dapt_catch.hpp"
 #include "dapt/extern_templates.hpp"
+#include "model_util.hpp"
+#include "test_util.hpp"
 
 using namespace dapt;
 namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kFixture = fs::path(DAPT_TEST_DATA_DIR) / "fixtures" / "llama_tiny" / "model";
 
 io::LlamaConfig small_config(std::int64_t layers, bool bias) {
   io::LlamaConfig c;
@@ -46,14 +47,14 @@ io::LlamaConfig small_config(std::int64_t layers, bool bias) {
   return c;
 }
 
-struct Batch {
+struct PackedBatch {
   Tensor<Cpu> ids, labels, segs;
 };
 
 // Rows of packed documents of random lengths (3 to 12 tokens); the first token of each document
 // but the first is not scored (label -100), as the packer does.
-Batch packed_batch(std::int64_t b, std::int64_t t, std::int64_t v, std::uint64_t seed) {
-  Batch r{Tensor<Cpu>::empty({b, t}, DType::kI32), Tensor<Cpu>::empty({b, t}, DType::kI32),
+PackedBatch packed_batch(std::int64_t b, std::int64_t t, std::int64_t v, std::uint64_t seed) {
+  PackedBatch r{Tensor<Cpu>::empty({b, t}, DType::kI32), Tensor<Cpu>::empty({b, t}, DType::kI32),
           Tensor<Cpu>::empty({b, t}, DType::kI32)};
   Rng rng(seed);
   for (std::int64_t i = 0; i < b; ++i) {
@@ -76,17 +77,9 @@ Batch packed_batch(std::int64_t b, std::int64_t t, std::int64_t v, std::uint64_t
   return r;
 }
 
-std::vector<float> copy_of(const TensorView<Cpu>& t) {
-  return std::vector<float>(t.data<const float>(), t.data<const float>() + t.numel());
-}
-
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
-
 std::vector<std::pair<std::string, std::vector<float>>> grads_of(nn::Llama<Cpu>& m) {
   std::vector<std::pair<std::string, std::vector<float>>> g;
-  m.visit_parameters([&](const std::string& name, nn::Param<Cpu>& p) { g.emplace_back(name, copy_of(p.grad().view())); });
+  m.visit_parameters([&](const std::string& name, nn::Param<Cpu>& p) { g.emplace_back(name, dapt_test::copy_of(p.grad().view())); });
   return g;
 }
 
@@ -99,7 +92,7 @@ struct Result {
   std::vector<std::pair<std::string, std::vector<float>>> logit_grads;
 };
 
-Result run(nn::Llama<Cpu>& m, const Batch& batch, bool packed) {
+Result run(nn::Llama<Cpu>& m, const PackedBatch& batch, bool packed) {
   Result r;
   const TensorView<Cpu> segs = packed ? TensorView<Cpu>(batch.segs) : TensorView<Cpu>();
   m.zero_grad();
@@ -109,7 +102,7 @@ Result run(nn::Llama<Cpu>& m, const Batch& batch, bool packed) {
   r.grads = grads_of(m);
   m.zero_grad();
   const TensorView<Cpu> logits = m.forward(batch.ids, segs);
-  r.logits = copy_of(logits);
+  r.logits = dapt_test::copy_of(logits);
   Tensor<Cpu> dlogits = Tensor<Cpu>::empty(logits.shape(), DType::kF32);
   for (std::int64_t i = 0; i < logits.numel(); ++i) dlogits.data<float>()[i] = 1e-3f * logits.data<const float>()[i];
   m.backward(dlogits);
@@ -119,13 +112,13 @@ Result run(nn::Llama<Cpu>& m, const Batch& batch, bool packed) {
 
 void check_same(const Result& want, const Result& got) {
   CHECK(std::memcmp(&want.loss_sum, &got.loss_sum, sizeof(double)) == 0);
-  CHECK(same_bits(want.logits, got.logits));
+  CHECK(dapt_test::same_bits(want.logits, got.logits));
   REQUIRE(want.grads.size() == got.grads.size());
   for (std::size_t i = 0; i < want.grads.size(); ++i) {
     INFO(want.grads[i].first);
     CHECK(want.grads[i].first == got.grads[i].first);
-    CHECK(same_bits(want.grads[i].second, got.grads[i].second));
-    CHECK(same_bits(want.logit_grads[i].second, got.logit_grads[i].second));
+    CHECK(dapt_test::same_bits(want.grads[i].second, got.grads[i].second));
+    CHECK(dapt_test::same_bits(want.logit_grads[i].second, got.logit_grads[i].second));
   }
 }
 
@@ -149,11 +142,11 @@ std::size_t heap_in_use() {
 
 TEST_CASE("recompute: the tiny fixture's loss, logits and gradients are bitwise unchanged", "[nn][recompute]") {
   ThreadScope threads(2);
-  auto model = io::load_llama(kFixture);
-  const Batch batch = packed_batch(2, 24, model->config().vocab_size, 3);
+  auto model = io::load_llama(dapt_test::tiny_llama_dir());
+  const PackedBatch batch = packed_batch(2, 24, model->config().vocab_size, 3);
   auto cached_logits = [&] {  // KV-cache prefill: generation runs through the same blocks
     nn::KvCache<Cpu> cache(model->config(), 2, 32);
-    return copy_of(model->forward_cached(batch.ids, cache, 0));
+    return dapt_test::copy_of(model->forward_cached(batch.ids, cache, 0));
   };
   const Result plain = run(*model, batch, false);
   const std::vector<float> cached = cached_logits();
@@ -161,7 +154,7 @@ TEST_CASE("recompute: the tiny fixture's loss, logits and gradients are bitwise 
   CHECK(model->recompute().enabled);
   check_same(plain, run(*model, batch, false));
   check_same(plain, run(*model, batch, false));  // again: nothing stale is carried between steps
-  CHECK(same_bits(cached, cached_logits()));
+  CHECK(dapt_test::same_bits(cached, cached_logits()));
   model->set_recompute({});
   check_same(plain, run(*model, batch, false));
 }
@@ -171,7 +164,7 @@ TEST_CASE("recompute: a random 6-layer GQA model on packed documents, every bloc
   ThreadScope threads(2);
   nn::Llama<Cpu> model(small_config(6, true));
   model.init_weights(21);
-  const Batch batch = packed_batch(2, 40, 96, 9);
+  const PackedBatch batch = packed_batch(2, 40, 96, 9);
   const Result plain = run(model, batch, true);
   for (std::int64_t every : {1, 2, 4, 6}) {
     INFO("every " << every);
@@ -188,7 +181,7 @@ TEST_CASE("recompute: the activation memory drops to one block plus one hidden s
   ThreadScope threads(2);
   const std::int64_t layers = 6, b = 2, t = 64, d = 64;
   const io::LlamaConfig cfg = small_config(layers, false);
-  const Batch batch = packed_batch(b, t, cfg.vocab_size, 5);
+  const PackedBatch batch = packed_batch(b, t, cfg.vocab_size, 5);
   auto step = [&](nn::Llama<Cpu>& m) {
     nn::LossOptions lo;
     lo.segment_ids = batch.segs;
@@ -253,7 +246,7 @@ TEST_CASE("recompute: LoRA adapters with dropout on some layers replay the same 
   lc.seed = 7;
   REQUIRE(nn::apply_lora(model, lc) > 0);
   nn::set_lora_training(model, true);
-  const Batch batch = packed_batch(2, 32, 96, 6);
+  const PackedBatch batch = packed_batch(2, 32, 96, 6);
   // Two micro-batches (the second draws new masks) from dropout generation 0.
   auto run = [&] {
     nn::visit_lora_adapters<nn::Llama<Cpu>, Cpu>(
@@ -264,7 +257,7 @@ TEST_CASE("recompute: LoRA adapters with dropout on some layers replay the same 
     Result r;
     for (int k = 0; k < 2; ++k) r.loss_sum += model.forward_backward(batch.ids, batch.labels, lo).sum;
     model.visit_parameters([&](const std::string& name, nn::Param<Cpu>& p) {
-      if (p.trainable()) r.grads.emplace_back(name, copy_of(p.grad().view()));
+      if (p.trainable()) r.grads.emplace_back(name, dapt_test::copy_of(p.grad().view()));
     });
     return r;
   };
@@ -277,7 +270,7 @@ TEST_CASE("recompute: LoRA adapters with dropout on some layers replay the same 
     REQUIRE(got.grads.size() == plain.grads.size());
     for (std::size_t i = 0; i < got.grads.size(); ++i) {
       INFO(got.grads[i].first);
-      CHECK(same_bits(plain.grads[i].second, got.grads[i].second));
+      CHECK(dapt_test::same_bits(plain.grads[i].second, got.grads[i].second));
     }
   }
 }
@@ -286,7 +279,7 @@ TEST_CASE("recompute: a second step at the same shape allocates nothing", "[nn][
   ThreadScope threads(2);
   nn::Llama<Cpu> model(small_config(4, false));
   model.init_weights(3);
-  const Batch batch = packed_batch(2, 32, 96, 4);
+  const PackedBatch batch = packed_batch(2, 32, 96, 4);
   for (std::int64_t every : {1, 3}) {
     INFO("every " << every);
     model.set_recompute({.enabled = true, .every = every});
@@ -316,7 +309,7 @@ struct SyntheticData {
   void next_batch(const TensorView<Cpu>& ids, const TensorView<Cpu>& labels, const TensorView<Cpu>& segs) {
     const std::int64_t b = ids.dim(0), t = ids.dim(1);
     for (std::int64_t i = 0; i < b; ++i) {
-      const Batch row = packed_batch(1, t, 96, 100 + static_cast<std::uint64_t>(index++));
+      const PackedBatch row = packed_batch(1, t, 96, 100 + static_cast<std::uint64_t>(index++));
       std::memcpy(ids.data<std::int32_t>() + i * t, row.ids.data<std::int32_t>(), static_cast<std::size_t>(t) * 4);
       std::memcpy(labels.data<std::int32_t>() + i * t, row.labels.data<std::int32_t>(), static_cast<std::size_t>(t) * 4);
       std::memcpy(segs.data<std::int32_t>() + i * t, row.segs.data<std::int32_t>(), static_cast<std::size_t>(t) * 4);
@@ -372,17 +365,17 @@ TEST_CASE("Trainer: recompute_activations gives bitwise the same losses and weig
   CHECK(std::memcmp(plain.data(), recomputed.data(), plain.size() * sizeof(double)) == 0);
   const auto ga = grads_of(a), gb = grads_of(b);  // gradients of the last step
   REQUIRE(ga.size() == gb.size());
-  for (std::size_t i = 0; i < ga.size(); ++i) CHECK(same_bits(ga[i].second, gb[i].second));
+  for (std::size_t i = 0; i < ga.size(); ++i) CHECK(dapt_test::same_bits(ga[i].second, gb[i].second));
   std::vector<float> wa, wb;
   a.visit_parameters([&](const std::string&, nn::Param<Cpu>& p) {
-    const auto w = copy_of(p.value().view());
+    const auto w = dapt_test::copy_of(p.value().view());
     wa.insert(wa.end(), w.begin(), w.end());
   });
   b.visit_parameters([&](const std::string&, nn::Param<Cpu>& p) {
-    const auto w = copy_of(p.value().view());
+    const auto w = dapt_test::copy_of(p.value().view());
     wb.insert(wb.end(), w.begin(), w.end());
   });
-  CHECK(same_bits(wa, wb));
+  CHECK(dapt_test::same_bits(wa, wb));
   CHECK(b.activation_bytes() < a.activation_bytes());
 
   nn::Llama<Cpu> inner(small_config(2, false));

@@ -10,6 +10,7 @@
 
 #include "dapt/ops/attention.hpp"
 #include "dapt_catch.hpp"
+#include "model_util.hpp"
 
 namespace {
 
@@ -22,15 +23,6 @@ using dapt::TensorView;
 struct Dims {
   std::int64_t B, T, H, Hkv, hd;
 };
-
-Tensor<Cpu> random_tensor(Shape shape, std::uint32_t seed, float amplitude = 1.0f) {
-  Tensor<Cpu> t = Tensor<Cpu>::empty(shape, DType::kF32);
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-amplitude, amplitude);
-  float* p = t.data<float>();
-  for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = dist(rng);
-  return t;
-}
 
 Tensor<Cpu> i32_tensor(Shape shape, const std::vector<std::int32_t>& values) {
   Tensor<Cpu> t = Tensor<Cpu>::empty(shape, DType::kI32);
@@ -149,16 +141,16 @@ struct Problem {
   Problem(Dims dims, std::vector<std::int32_t> segments, std::uint32_t seed, bool causal_ = true)
       : d(dims), causal(causal_) {
     scale = 1.0f / std::sqrt(static_cast<float>(d.hd));
-    q = random_tensor({d.B, d.T, d.H, d.hd}, seed, 2.0f);
-    k = random_tensor({d.B, d.T, d.Hkv, d.hd}, seed + 1, 2.0f);
-    v = random_tensor({d.B, d.T, d.Hkv, d.hd}, seed + 2);
-    dout = random_tensor({d.B, d.T, d.H, d.hd}, seed + 3);
+    q = dapt_test::uniform_tensor({d.B, d.T, d.H, d.hd}, seed, 2.0f);
+    k = dapt_test::uniform_tensor({d.B, d.T, d.Hkv, d.hd}, seed + 1, 2.0f);
+    v = dapt_test::uniform_tensor({d.B, d.T, d.Hkv, d.hd}, seed + 2);
+    dout = dapt_test::uniform_tensor({d.B, d.T, d.H, d.hd}, seed + 3);
     if (!segments.empty()) seg = i32_tensor({d.B, d.T}, segments);
     out = Tensor<Cpu>::empty(q.shape(), DType::kF32);
     lse = Tensor<Cpu>::empty({d.B, d.H, d.T}, DType::kF32);
-    dq = random_tensor(q.shape(), 99);  // garbage: the kernel must write, not add
-    dk = random_tensor(k.shape(), 98);
-    dv = random_tensor(v.shape(), 97);
+    dq = dapt_test::uniform_tensor(q.shape(), 99);  // garbage: the kernel must write, not add
+    dk = dapt_test::uniform_tensor(k.shape(), 98);
+    dv = dapt_test::uniform_tensor(v.shape(), 97);
   }
   void run() {
     dapt::ops::attention_forward(q.view(), k.view(), v.view(), seg.view(), out.view(), lse.view(), scale, causal);
@@ -411,18 +403,18 @@ TEST_CASE("attention ops report bad shapes by argument name", "[ops][attention]"
                  const TensorView<Cpu>& seg, const TensorView<Cpu>& out, const TensorView<Cpu>& lse) {
     dapt::ops::attention_forward(q, k, v, seg, out, lse, pr.scale);
   };
-  Tensor<Cpu> k3 = random_tensor({2, 5, 3, 8}, 1);
+  Tensor<Cpu> k3 = dapt_test::uniform_tensor({2, 5, 3, 8}, 1);
   REQUIRE_DAPT_ERROR(fwd(pr.q, k3, k3, {}, pr.out, pr.lse), kShape, "not a multiple of the 3 kv heads of k");
-  Tensor<Cpu> k_hd = random_tensor({2, 5, 2, 4}, 2);
+  Tensor<Cpu> k_hd = dapt_test::uniform_tensor({2, 5, 2, 4}, 2);
   REQUIRE_DAPT_ERROR(fwd(pr.q, k_hd, pr.v, {}, pr.out, pr.lse), kShape, "k has shape (2, 5, 2, 4)");
-  Tensor<Cpu> v_t = random_tensor({2, 6, 2, 8}, 3);
+  Tensor<Cpu> v_t = dapt_test::uniform_tensor({2, 6, 2, 8}, 3);
   REQUIRE_DAPT_ERROR(fwd(pr.q, pr.k, v_t, {}, pr.out, pr.lse), kShape, "v has shape (2, 6, 2, 8)");
-  Tensor<Cpu> lse_bad = random_tensor({2, 5, 4}, 4);
+  Tensor<Cpu> lse_bad = dapt_test::uniform_tensor({2, 5, 4}, 4);
   REQUIRE_DAPT_ERROR(fwd(pr.q, pr.k, pr.v, {}, pr.out, lse_bad), kShape,
                      "lse has shape (2, 5, 4), expected (B, H, T) = (2, 4, 5)");
   Tensor<Cpu> seg_bad = i32_tensor({2, 4}, {0, 0, 0, 0, 0, 0, 0, 0});
   REQUIRE_DAPT_ERROR(fwd(pr.q, pr.k, pr.v, seg_bad, pr.out, pr.lse), kShape, "segment_ids has shape (2, 4)");
-  Tensor<Cpu> seg_f32 = random_tensor({2, 5}, 5);
+  Tensor<Cpu> seg_f32 = dapt_test::uniform_tensor({2, 5}, 5);
   REQUIRE_DAPT_ERROR(fwd(pr.q, pr.k, pr.v, seg_f32, pr.out, pr.lse), kDtype, "segment_ids must be I32");
   REQUIRE_DAPT_ERROR(fwd(pr.q.view().reshape({10, 4, 8}), pr.k, pr.v, {}, pr.out, pr.lse), kShape,
                      "q must be (B, T, H, hd)");
@@ -438,24 +430,24 @@ TEST_CASE("attention ops report bad shapes by argument name", "[ops][attention]"
   auto cached = [&](const TensorView<Cpu>& kc, const TensorView<Cpu>& vc, const TensorView<Cpu>& past) {
     dapt::ops::attention_cached(pr.q.view(), kc, vc, past, pr.out.view(), pr.scale);
   };
-  Tensor<Cpu> kc = random_tensor({2, 8, 2, 8}, 6), vc = random_tensor({2, 8, 2, 8}, 7);
+  Tensor<Cpu> kc = dapt_test::uniform_tensor({2, 8, 2, 8}, 6), vc = dapt_test::uniform_tensor({2, 8, 2, 8}, 7);
   Tensor<Cpu> past = i32_tensor({2}, {0, 4});
   REQUIRE_DAPT_ERROR(cached(kc, vc, past), kOutOfRange, "past[1] = 4");
   Tensor<Cpu> neg = i32_tensor({2}, {-1, 0});
   REQUIRE_DAPT_ERROR(cached(kc, vc, neg), kOutOfRange, "past[0] = -1");
-  Tensor<Cpu> kc_bad = random_tensor({2, 8, 2, 6}, 8);
+  Tensor<Cpu> kc_bad = dapt_test::uniform_tensor({2, 8, 2, 6}, 8);
   REQUIRE_DAPT_ERROR(cached(kc_bad, vc, past), kShape, "k_cache has shape (2, 8, 2, 6)");
   Tensor<Cpu> past3 = i32_tensor({3}, {0, 0, 0});
   REQUIRE_DAPT_ERROR(cached(kc, vc, past3), kShape, "past has shape (3)");
-  Tensor<Cpu> small = random_tensor({2, 3, 2, 8}, 9);
+  Tensor<Cpu> small = dapt_test::uniform_tensor({2, 3, 2, 8}, 9);
   REQUIRE_DAPT_ERROR(cached(small, small, past), kShape, "cache capacity S = 3");
 }
 
 TEST_CASE("kv_append writes each row's new tokens at its length and nothing else, and refuses bad lengths",
           "[ops][attention]") {
   const std::int64_t B = 3, S = 10, Hkv = 2, hd = 4, Tq = 3, row = Hkv * hd;
-  const Tensor<Cpu> k = random_tensor({B, Tq, Hkv, hd}, 71), v = random_tensor({B, Tq, Hkv, hd}, 72);
-  const Tensor<Cpu> kc0 = random_tensor({B, S, Hkv, hd}, 73), vc0 = random_tensor({B, S, Hkv, hd}, 74);
+  const Tensor<Cpu> k = dapt_test::uniform_tensor({B, Tq, Hkv, hd}, 71), v = dapt_test::uniform_tensor({B, Tq, Hkv, hd}, 72);
+  const Tensor<Cpu> kc0 = dapt_test::uniform_tensor({B, S, Hkv, hd}, 73), vc0 = dapt_test::uniform_tensor({B, S, Hkv, hd}, 74);
   Tensor<Cpu> kc = kc0.clone(), vc = vc0.clone();
   const std::vector<std::int32_t> lengths{0, 4, 7};  // row 2 fills the cache
   const Tensor<Cpu> past = i32_tensor({B}, lengths);
@@ -481,7 +473,7 @@ TEST_CASE("kv_append writes each row's new tokens at its length and nothing else
   REQUIRE(std::equal(kc1.data<float>(), kc1.data<float>() + kc1.numel(), kc0.data<float>()));
 
   // Shapes and aliasing, by argument name.
-  const Tensor<Cpu> v_bad = random_tensor({B, Tq, Hkv, hd + 1}, 75), kc_bad = random_tensor({B, S, Hkv + 1, hd}, 76);
+  const Tensor<Cpu> v_bad = dapt_test::uniform_tensor({B, Tq, Hkv, hd + 1}, 75), kc_bad = dapt_test::uniform_tensor({B, S, Hkv + 1, hd}, 76);
   REQUIRE_DAPT_ERROR(dapt::ops::kv_append(k.view(), v_bad.view(), kc.view(), vc.view(), past.view()), kShape,
                      "v has shape (3, 3, 2, 5)");
   REQUIRE_DAPT_ERROR(dapt::ops::kv_append(k.view(), v.view(), kc_bad.view(), vc.view(), past.view()), kShape,
@@ -491,12 +483,12 @@ TEST_CASE("kv_append writes each row's new tokens at its length and nothing else
   const Tensor<Cpu> past2 = i32_tensor({2}, {0, 0});
   REQUIRE_DAPT_ERROR(dapt::ops::kv_append(k.view(), v.view(), kc.view(), vc.view(), past2.view()), kShape,
                      "past has shape (2)");
-  const Tensor<Cpu> tiny = random_tensor({B, 2, Hkv, hd}, 77);
+  const Tensor<Cpu> tiny = dapt_test::uniform_tensor({B, 2, Hkv, hd}, 77);
   REQUIRE_DAPT_ERROR(dapt::ops::kv_append(k.view(), v.view(), tiny.view(), tiny.clone().view(), past.view()), kShape,
                      "more than the cache capacity S = 2");
   REQUIRE_DAPT_ERROR(dapt::ops::kv_append(k.view(), v.view(), kc.view(), kc.view(), past.view()), kInvalidArgument,
                      "k_cache overlaps v_cache");
-  const Tensor<Cpu> past_f = random_tensor({B}, 78);
+  const Tensor<Cpu> past_f = dapt_test::uniform_tensor({B}, 78);
   REQUIRE_DAPT_ERROR(dapt::ops::kv_append(k.view(), v.view(), kc.view(), vc.view(), past_f.view()), kDtype,
                      "past must be I32");
 }

@@ -10,6 +10,7 @@
 
 #include "dapt/ops/rope.hpp"
 #include "dapt_catch.hpp"
+#include "model_util.hpp"
 
 namespace {
 
@@ -20,15 +21,6 @@ using dapt::Tensor;
 using dapt::io::RopeConfig;
 using dapt::io::RopeType;
 using dapt::ops::RopeTable;
-
-Tensor<Cpu> random_tensor(Shape shape, std::uint32_t seed) {
-  Tensor<Cpu> t = Tensor<Cpu>::empty(shape, DType::kF32);
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  float* p = t.data<float>();
-  for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = dist(rng);
-  return t;
-}
 
 Tensor<Cpu> positions_tensor(std::int64_t B, std::int64_t T, const std::vector<std::int32_t>& values) {
   Tensor<Cpu> t = Tensor<Cpu>::empty({B, T}, DType::kI32);
@@ -179,7 +171,7 @@ TEST_CASE("rope_forward matches a double-precision rotation", "[ops][rope]") {
   RopeConfig c;
   c.theta = 10000.0;
   const RopeTable table(c, hd, 1024);
-  Tensor<Cpu> x = random_tensor({B, T, H, hd}, 1);
+  Tensor<Cpu> x = dapt_test::uniform_tensor({B, T, H, hd}, 1);
   Tensor<Cpu> x0 = x.clone();
   const std::vector<std::int32_t> pos = {0, 1, 2, 3, 4, 1000, 7, 7, 500, 3};
   Tensor<Cpu> positions = positions_tensor(B, T, pos);
@@ -208,7 +200,7 @@ TEST_CASE("rope_backward is the adjoint and the inverse of rope_forward", "[ops]
   std::vector<std::int32_t> pos;
   for (std::int64_t i = 0; i < B * T; ++i) pos.push_back(static_cast<std::int32_t>((i * 613) % 9000));
   Tensor<Cpu> positions = positions_tensor(B, T, pos);
-  Tensor<Cpu> x = random_tensor({B, T, H, hd}, 2), y = random_tensor({B, T, H, hd}, 3);
+  Tensor<Cpu> x = dapt_test::uniform_tensor({B, T, H, hd}, 2), y = dapt_test::uniform_tensor({B, T, H, hd}, 3);
   Tensor<Cpu> rx = x.clone(), ry = y.clone();
   dapt::ops::rope_forward(rx.view(), positions.view(), table);
   dapt::ops::rope_backward(ry.view(), positions.view(), table);
@@ -225,7 +217,7 @@ TEST_CASE("rope_backward is the adjoint and the inverse of rope_forward", "[ops]
 TEST_CASE("rope_forward rejects positions beyond the table and bad shapes", "[ops][rope]") {
   RopeConfig c;
   const RopeTable table(c, 8, 64);
-  Tensor<Cpu> x = random_tensor({1, 3, 2, 8}, 4);
+  Tensor<Cpu> x = dapt_test::uniform_tensor({1, 3, 2, 8}, 4);
   Tensor<Cpu> x0 = x.clone();
   Tensor<Cpu> far = positions_tensor(1, 3, {0, 70, 1});
   REQUIRE_DAPT_ERROR(dapt::ops::rope_forward(x.view(), far.view(), table), kOutOfRange, "position 70");
@@ -233,11 +225,11 @@ TEST_CASE("rope_forward rejects positions beyond the table and bad shapes", "[op
   Tensor<Cpu> negative = positions_tensor(1, 3, {0, -2, 1});
   REQUIRE_DAPT_ERROR(dapt::ops::rope_backward(x.view(), negative.view(), table), kOutOfRange, "position -2");
   Tensor<Cpu> ok = positions_tensor(1, 3, {0, 1, 2});
-  Tensor<Cpu> wrong_hd = random_tensor({1, 3, 2, 6}, 5);
+  Tensor<Cpu> wrong_hd = dapt_test::uniform_tensor({1, 3, 2, 6}, 5);
   REQUIRE_DAPT_ERROR(dapt::ops::rope_forward(wrong_hd.view(), ok.view(), table), kShape, "head_dim 6");
   Tensor<Cpu> wrong_pos = positions_tensor(1, 2, {0, 1});
   REQUIRE_DAPT_ERROR(dapt::ops::rope_forward(x.view(), wrong_pos.view(), table), kShape, "positions has shape (1, 2)");
-  Tensor<Cpu> f32_pos = random_tensor({1, 3}, 6);
+  Tensor<Cpu> f32_pos = dapt_test::uniform_tensor({1, 3}, 6);
   REQUIRE_DAPT_ERROR(dapt::ops::rope_forward(x.view(), f32_pos.view(), table), kDtype, "positions must be I32");
   REQUIRE_DAPT_ERROR(dapt::ops::rope_forward(x.view().reshape({3, 2, 8}), ok.view(), table), kShape, "(B, T, H, hd)");
 }

@@ -25,7 +25,7 @@ using dapt::nn::SamplingOptions;
 
 constexpr std::int64_t kRows = 6, kVocab = 301, kWidth = 320, kCapacity = 14;
 
-struct Batch {
+struct LogitBatch {
   Tensor<Cpu> logits;   // (kRows, kWidth); the columns past kVocab are huge, never to be picked
   Tensor<Cpu> context;  // (kRows, kCapacity)
   Tensor<Cpu> lengths;  // (kRows)
@@ -34,11 +34,11 @@ struct Batch {
 /// Logits in [-3, 3) quantised to 0.25 (ties at the top-k threshold and in the top-p order), ids
 /// of contexts drawn from the first 40 (repeats), lengths 0 .. kCapacity, padding of the context
 /// rows poisoned with an id outside the vocabulary (reading it would make the row fail).
-Batch make_batch(std::uint32_t seed) {
+LogitBatch make_batch(std::uint32_t seed) {
   std::mt19937 g(seed);
   std::uniform_real_distribution<float> logit(-3.0f, 3.0f);
   std::uniform_int_distribution<std::int32_t> id(0, 39), len(0, kCapacity);
-  Batch b{Tensor<Cpu>::empty({kRows, kWidth}, DType::kF32), Tensor<Cpu>::empty({kRows, kCapacity}, DType::kI32),
+  LogitBatch b{Tensor<Cpu>::empty({kRows, kWidth}, DType::kF32), Tensor<Cpu>::empty({kRows, kCapacity}, DType::kI32),
           Tensor<Cpu>::empty({kRows}, DType::kI32)};
   for (std::int64_t r = 0; r < kRows; ++r) {
     for (std::int64_t i = 0; i < kWidth; ++i)
@@ -52,7 +52,7 @@ Batch make_batch(std::uint32_t seed) {
 }
 
 /// The Sampler's tokens, row after row with one Sampler, and the draw it took for each row.
-std::vector<std::int32_t> sampler_tokens(const Batch& b, const SamplingOptions& o, std::uint64_t seed,
+std::vector<std::int32_t> sampler_tokens(const LogitBatch& b, const SamplingOptions& o, std::uint64_t seed,
                                          std::vector<double>& draws) {
   Sampler s(o, seed);
   std::vector<std::int32_t> out;
@@ -67,7 +67,7 @@ std::vector<std::int32_t> sampler_tokens(const Batch& b, const SamplingOptions& 
   return out;
 }
 
-std::vector<std::int32_t> op_tokens(const Batch& b, const SamplingOptions& o, std::vector<double> draws) {
+std::vector<std::int32_t> op_tokens(const LogitBatch& b, const SamplingOptions& o, std::vector<double> draws) {
   std::vector<std::int32_t> out(kRows, -7);
   dapt::ops::sample_tokens(b.logits.view().slice(1, 0, kVocab), b.context.view(), b.lengths.view(), o,
                            TensorView<Cpu>(draws.data(), DType::kF64, {kRows}),
@@ -87,7 +87,7 @@ TEST_CASE("sample_tokens picks nn::Sampler's token for every row with the same d
       options(0.7f, 0, 1.0f, 1.3f),       options(1.0f, 1, 1.0f, 1.0f), options(1.2f, 9, 1.0f, 1.0f),
       options(1.0f, 0, 0.6f, 1.0f),       options(0.8f, 40, 0.85f, 1.2f), options(2.0f, 3, 0.95f, 2.0f)};
   for (std::uint32_t seed : {1u, 2u, 3u}) {
-    const Batch b = make_batch(seed);
+    const LogitBatch b = make_batch(seed);
     for (const auto& o : all) {
       INFO("seed " << seed << ", temperature " << o.temperature << ", top_k " << o.top_k << ", top_p " << o.top_p
                    << ", penalty " << o.repetition_penalty);
@@ -99,7 +99,7 @@ TEST_CASE("sample_tokens picks nn::Sampler's token for every row with the same d
     }
   }
   // The draws matter: u near 0 and near 1 pick different tokens of a flat row.
-  const Batch b = make_batch(9);
+  const LogitBatch b = make_batch(9);
   const auto low = op_tokens(b, options(1.0f, 0, 1.0f, 1.0f), std::vector<double>(kRows, 0.001));
   const auto high = op_tokens(b, options(1.0f, 0, 1.0f, 1.0f), std::vector<double>(kRows, 0.999));
   for (std::int64_t r = 0; r < kRows; ++r) CHECK(low[static_cast<std::size_t>(r)] < high[static_cast<std::size_t>(r)]);
@@ -145,7 +145,7 @@ TEST_CASE("append_tokens writes each row's next slot and counts it, and refuses 
 }
 
 TEST_CASE("sample_tokens names what is wrong with its operands and rows", "[ops][sampling]") {
-  Batch b = make_batch(4);
+  LogitBatch b = make_batch(4);
   std::vector<double> draws(kRows, 0.5);
   std::vector<std::int32_t> out(kRows);
   const TensorView<Cpu> u(draws.data(), DType::kF64, {kRows}), o(out.data(), DType::kI32, {kRows});

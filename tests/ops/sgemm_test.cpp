@@ -22,6 +22,7 @@
 #include "dapt/ops/norm.hpp"
 #include "dapt/ops/optim.hpp"
 #include "dapt_catch.hpp"
+#include "test_util.hpp"
 
 namespace {
 
@@ -113,10 +114,6 @@ const Shape3 kShapes[] = {
     {517, 1, 95},  {37, 3100, 17}, {301, 517, 800}, {18, 48, 16},
 };
 
-bool bitwise_equal(const std::vector<float>& x, const std::vector<float>& y) {
-  return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
-}
-
 }  // namespace
 
 TEST_CASE("sgemm matches a double reference for every transpose, odd shapes and beta", "[ops][sgemm]") {
@@ -158,9 +155,9 @@ TEST_CASE("sgemm is bitwise reproducible, for a fixed and across thread counts",
         three = g.run(1.0f, 1.0f, g.c);
       }
       INFO("trans " << t << " (m, n, k) = (" << s.m << ", " << s.n << ", " << s.k << ")");
-      CHECK(bitwise_equal(two_a, two_b));
-      CHECK(bitwise_equal(one, two_a));
-      CHECK(bitwise_equal(one, three));
+      CHECK(dapt_test::same_bits(two_a, two_b));
+      CHECK(dapt_test::same_bits(one, two_a));
+      CHECK(dapt_test::same_bits(one, three));
     }
   }
 }

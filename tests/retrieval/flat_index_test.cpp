@@ -28,7 +28,7 @@
 
 namespace fs = std::filesystem;
 using dapt::ErrorCategory;
-using FlatIndex = dapt::retrieval::FlatIndex<dapt::Cpu>;
+using CpuFlatIndex = dapt::retrieval::FlatIndex<dapt::Cpu>;
 using dapt::retrieval::Hit;
 using dapt::retrieval::Metric;
 namespace rd = dapt::retrieval::detail;
@@ -93,13 +93,8 @@ std::string read_file(const fs::path& p) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-void write_file(const fs::path& p, const std::string& bytes) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-FlatIndex small_index(Metric m = Metric::kInnerProduct, std::int64_t n = 5, std::int64_t d = 4) {
-  FlatIndex index(d, m);
+CpuFlatIndex small_index(Metric m = Metric::kInnerProduct, std::int64_t n = 5, std::int64_t d = 4) {
+  CpuFlatIndex index(d, m);
   const auto v = random_vectors(n, d, 99);
   std::vector<std::int64_t> ids;
   for (std::int64_t i = 0; i < n; ++i) ids.push_back(10 + 3 * i);
@@ -130,13 +125,13 @@ TEST_CASE("dot kernels agree bitwise: tile, 16-way reduction and single", "[retr
   }
 }
 
-TEST_CASE("FlatIndex search is exact against a double reference", "[retrieval][flat]") {
+TEST_CASE("CpuFlatIndex search is exact against a double reference", "[retrieval][flat]") {
   for (Metric m : {Metric::kInnerProduct, Metric::kCosine}) {
     for (std::int64_t d : {1, 5, 16, 37}) {
       for (std::int64_t n : {1, 7, 300}) {
         INFO("metric " << dapt::retrieval::metric_name(m) << " d " << d << " n " << n);
         const auto x = random_vectors(n, d, static_cast<std::uint32_t>(d * 1000 + n));
-        FlatIndex index(d, m);
+        CpuFlatIndex index(d, m);
         const auto ids = index.add(x);  // ids 0 .. n-1
         REQUIRE(ids.size() == static_cast<std::size_t>(n));
         CHECK(index.size() == n);
@@ -156,11 +151,11 @@ TEST_CASE("FlatIndex search is exact against a double reference", "[retrieval][f
   }
 }
 
-TEST_CASE("FlatIndex batch search equals single searches bitwise, for any thread count", "[retrieval][flat]") {
+TEST_CASE("CpuFlatIndex batch search equals single searches bitwise, for any thread count", "[retrieval][flat]") {
   const std::int64_t d = 24, n = 2600;
   const auto x = random_vectors(n, d, 5);
   for (Metric m : {Metric::kInnerProduct, Metric::kCosine}) {
-    FlatIndex index(d, m);
+    CpuFlatIndex index(d, m);
     index.add(x);
     for (std::int64_t nq : {1, 3, 8, 19}) {
       const auto queries = random_vectors(nq, d, static_cast<std::uint32_t>(nq));
@@ -176,14 +171,14 @@ TEST_CASE("FlatIndex batch search equals single searches bitwise, for any thread
       }
     }
   }
-  FlatIndex empty(d);
+  CpuFlatIndex empty(d);
   CHECK(empty.search_batch(random_vectors(2, d, 1), 3) == dapt::retrieval::HitLists(2));
   CHECK(empty.search(random_vectors(1, d, 1), 3).empty());
   CHECK(empty.search_batch({}, 3).empty());
 }
 
-TEST_CASE("FlatIndex ranks ties by ascending id", "[retrieval][flat]") {
-  FlatIndex index(3);
+TEST_CASE("CpuFlatIndex ranks ties by ascending id", "[retrieval][flat]") {
+  CpuFlatIndex index(3);
   const std::vector<float> v{1, 0, 0, 1, 0, 0, 0, 1, 0, 1, 0, 0};
   index.add(std::vector<std::int64_t>{40, 7, 3, 12}, v);
   const std::vector<float> q{1, 0, 0};
@@ -195,10 +190,10 @@ TEST_CASE("FlatIndex ranks ties by ascending id", "[retrieval][flat]") {
   CHECK(index.search(q, 10).back() == Hit{3, 0.0f});
 }
 
-TEST_CASE("FlatIndex filter applies before the top k", "[retrieval][flat]") {
+TEST_CASE("CpuFlatIndex filter applies before the top k", "[retrieval][flat]") {
   const std::int64_t d = 8, n = 500;
   const auto x = random_vectors(n, d, 11);
-  FlatIndex index(d);
+  CpuFlatIndex index(d);
   index.add(x);
   const auto q = random_vectors(1, d, 12);
   const dapt::retrieval::Filter even = [](std::int64_t id) { return id % 2 == 0; };
@@ -217,10 +212,10 @@ TEST_CASE("FlatIndex filter applies before the top k", "[retrieval][flat]") {
   CHECK(index.search(q, 1000, [](std::int64_t id) { return id < 3; }).size() == 3);
 }
 
-TEST_CASE("FlatIndex add, remove, contains and vector", "[retrieval][flat]") {
+TEST_CASE("CpuFlatIndex add, remove, contains and vector", "[retrieval][flat]") {
   const std::int64_t d = 6;
   const auto x = random_vectors(40, d, 21);
-  FlatIndex index(d);
+  CpuFlatIndex index(d);
   std::vector<std::int64_t> ids;
   for (std::int64_t i = 0; i < 40; ++i) ids.push_back(1000 - 5 * i);
   index.add(ids, x);
@@ -236,7 +231,7 @@ TEST_CASE("FlatIndex add, remove, contains and vector", "[retrieval][flat]") {
   REQUIRE_DAPT_ERROR(index.vector(900), kOutOfRange, "900");
 
   // The same results as an index built from the remaining items alone.
-  FlatIndex fresh(d);
+  CpuFlatIndex fresh(d);
   std::vector<std::int64_t> keep_ids;
   std::vector<float> keep;
   for (std::int64_t i = 0; i < 40; ++i) {
@@ -255,9 +250,9 @@ TEST_CASE("FlatIndex add, remove, contains and vector", "[retrieval][flat]") {
   CHECK(index.remove(std::vector<std::int64_t>{7}) == 0);
 }
 
-TEST_CASE("FlatIndex refuses bad arguments and bad numbers", "[retrieval][flat]") {
-  REQUIRE_DAPT_ERROR(FlatIndex(0), kInvalidArgument, "dimension");
-  FlatIndex index(4);
+TEST_CASE("CpuFlatIndex refuses bad arguments and bad numbers", "[retrieval][flat]") {
+  REQUIRE_DAPT_ERROR(CpuFlatIndex(0), kInvalidArgument, "dimension");
+  CpuFlatIndex index(4);
   index.add(std::vector<std::int64_t>{5}, random_vectors(1, 4, 1));
   REQUIRE_DAPT_ERROR(index.add(std::vector<std::int64_t>{5}, random_vectors(1, 4, 2)), kInvalidArgument, "id 5");
   REQUIRE_DAPT_ERROR(index.add(std::vector<std::int64_t>{8, 9, 8}, random_vectors(3, 4, 2)), kInvalidArgument, "id 8");
@@ -280,7 +275,7 @@ TEST_CASE("FlatIndex refuses bad arguments and bad numbers", "[retrieval][flat]"
   nan_q[3] = std::nanf("");
   REQUIRE_DAPT_ERROR(index.search(nan_q, 1), kNumeric, "query 0");
 
-  FlatIndex cosine(3, Metric::kCosine);
+  CpuFlatIndex cosine(3, Metric::kCosine);
   REQUIRE_DAPT_ERROR(cosine.add(std::vector<float>{1, 2, 3, 0, 0, 0}), kNumeric, "row 1");
   cosine.add(std::vector<float>{3, 0, 4});
   const auto v = cosine.vector(0);
@@ -290,11 +285,11 @@ TEST_CASE("FlatIndex refuses bad arguments and bad numbers", "[retrieval][flat]"
   CHECK(cosine.search(std::vector<float>{0, 0, 10}, 1)[0].score == Approx(0.8f));
 }
 
-TEST_CASE("FlatIndex save and load: bitwise the same results, searched in place", "[retrieval][flat]") {
+TEST_CASE("CpuFlatIndex save and load: bitwise the same results, searched in place", "[retrieval][flat]") {
   dapt_test::TempDir tmp("flat_index_roundtrip");
   for (Metric m : {Metric::kInnerProduct, Metric::kCosine}) {
     const std::int64_t d = 19, n = 333;
-    FlatIndex index(d, m);
+    CpuFlatIndex index(d, m);
     std::vector<std::int64_t> ids;
     for (std::int64_t i = 0; i < n; ++i) ids.push_back(i * 7 + 1);
     const auto x = random_vectors(n, d, 31);
@@ -303,7 +298,7 @@ TEST_CASE("FlatIndex save and load: bitwise the same results, searched in place"
     const fs::path path = tmp.path / "flat.dapt";
     index.save(path);
 
-    auto loaded = FlatIndex::load(path);
+    auto loaded = CpuFlatIndex::load(path);
     CHECK(loaded.is_mapped());
     CHECK(loaded.size() == index.size());
     CHECK(loaded.dim() == d);
@@ -317,7 +312,7 @@ TEST_CASE("FlatIndex save and load: bitwise the same results, searched in place"
     const auto bytes = read_file(path);
     CHECK(bytes.size() == fs::file_size(path));
     CHECK(reinterpret_cast<std::uintptr_t>(loaded.vectors().data()) % 64 == 0);
-    CHECK(FlatIndex::load(path, {.verify_checksums = false}).search_batch(qs, 12) == expected);
+    CHECK(CpuFlatIndex::load(path, {.verify_checksums = false}).search_batch(qs, 12) == expected);
 
     // Copy-on-write: modifying the loaded index copies it and leaves the file alone.
     auto copy = loaded;
@@ -331,23 +326,23 @@ TEST_CASE("FlatIndex save and load: bitwise the same results, searched in place"
     CHECK(loaded.remove(std::vector<std::int64_t>{1, 22}) == 2);
     CHECK_FALSE(loaded.is_mapped());
     CHECK(read_file(path) == bytes);
-    CHECK(FlatIndex::load(path).search_batch(qs, 12) == expected);
+    CHECK(CpuFlatIndex::load(path).search_batch(qs, 12) == expected);
 
     // Saving over the file a mapped index was loaded from: the old mapping stays valid.
-    auto mapped = FlatIndex::load(path);
+    auto mapped = CpuFlatIndex::load(path);
     index.save(path);
     CHECK(mapped.search_batch(qs, 12) == expected);
-    CHECK(FlatIndex::load(path).search_batch(qs, 12) == index.search_batch(qs, 12));
+    CHECK(CpuFlatIndex::load(path).search_batch(qs, 12) == index.search_batch(qs, 12));
   }
-  FlatIndex empty(3);
+  CpuFlatIndex empty(3);
   empty.save(tmp.path / "empty.dapt");
-  const auto e = FlatIndex::load(tmp.path / "empty.dapt");
+  const auto e = CpuFlatIndex::load(tmp.path / "empty.dapt");
   CHECK(e.size() == 0);
   CHECK(e.search(std::vector<float>{1, 2, 3}, 4).empty());
   REQUIRE_DAPT_ERROR(empty.save(tmp.path / "no_such_dir" / "x.dapt"), kIo, "no_such_dir");
 }
 
-TEST_CASE("FlatIndex load refuses truncated and corrupted files", "[retrieval][flat][hostile]") {
+TEST_CASE("CpuFlatIndex load refuses truncated and corrupted files", "[retrieval][flat][hostile]") {
   dapt_test::TempDir tmp("flat_index_hostile");
   const fs::path good = tmp.path / "good.dapt";
   small_index().save(good);
@@ -358,8 +353,8 @@ TEST_CASE("FlatIndex load refuses truncated and corrupted files", "[retrieval][f
   SECTION("truncated at every offset") {
     for (std::size_t len = 0; len < bytes.size(); ++len) {
       INFO("length " << len);
-      write_file(bad, bytes.substr(0, len));
-      REQUIRE_DAPT_ERROR(FlatIndex::load(bad), kFormat, bad.string());
+      dapt_test::write_file(bad, bytes.substr(0, len));
+      REQUIRE_DAPT_ERROR(CpuFlatIndex::load(bad), kFormat, bad.string());
     }
   }
   SECTION("a flipped byte anywhere, with or without full checksum verification") {
@@ -367,28 +362,28 @@ TEST_CASE("FlatIndex load refuses truncated and corrupted files", "[retrieval][f
       INFO("byte " << at);
       std::string b = bytes;
       b[at] = static_cast<char>(b[at] ^ 0x10);
-      write_file(bad, b);
-      REQUIRE_DAPT_ERROR(FlatIndex::load(bad), kFormat, bad.string());
-      REQUIRE_DAPT_ERROR(FlatIndex::load(bad, {.verify_checksums = false}), kFormat, bad.string());
+      dapt_test::write_file(bad, b);
+      REQUIRE_DAPT_ERROR(CpuFlatIndex::load(bad), kFormat, bad.string());
+      REQUIRE_DAPT_ERROR(CpuFlatIndex::load(bad, {.verify_checksums = false}), kFormat, bad.string());
     }
   }
   SECTION("bytes appended") {
-    write_file(bad, bytes + std::string(64, '\0'));
-    REQUIRE_DAPT_ERROR(FlatIndex::load(bad), kFormat, "bytes but the file has");
+    dapt_test::write_file(bad, bytes + std::string(64, '\0'));
+    REQUIRE_DAPT_ERROR(CpuFlatIndex::load(bad), kFormat, "bytes but the file has");
   }
   SECTION("empty file, directory, missing file") {
-    write_file(bad, "");
-    REQUIRE_DAPT_ERROR(FlatIndex::load(bad), kFormat, "shorter than");
-    REQUIRE_DAPT_ERROR(FlatIndex::load(tmp.path), kIo, tmp.path.string());
-    REQUIRE_DAPT_ERROR(FlatIndex::load(tmp.path / "missing.dapt"), kIo, "missing.dapt");
+    dapt_test::write_file(bad, "");
+    REQUIRE_DAPT_ERROR(CpuFlatIndex::load(bad), kFormat, "shorter than");
+    REQUIRE_DAPT_ERROR(CpuFlatIndex::load(tmp.path), kIo, tmp.path.string());
+    REQUIRE_DAPT_ERROR(CpuFlatIndex::load(tmp.path / "missing.dapt"), kIo, "missing.dapt");
   }
   SECTION("another kind of index file") {
     rd::IndexFileWriter w(rd::index_kind("HNSW"));
     w.add_json("meta", dapt::io::json::object{});
     w.commit(bad);
-    REQUIRE_DAPT_ERROR(FlatIndex::load(bad), kFormat, "'HNSW', expected 'FLAT'");
-    write_file(bad, "not an index at all, but long enough to hold a whole header of 48 bytes");
-    REQUIRE_DAPT_ERROR(FlatIndex::load(bad), kFormat, "bad magic");
+    REQUIRE_DAPT_ERROR(CpuFlatIndex::load(bad), kFormat, "'HNSW', expected 'FLAT'");
+    dapt_test::write_file(bad, "not an index at all, but long enough to hold a whole header of 48 bytes");
+    REQUIRE_DAPT_ERROR(CpuFlatIndex::load(bad), kFormat, "bad magic");
   }
 }
 
@@ -474,8 +469,8 @@ TEST_CASE("Index files that break one rule each", "[retrieval][flat][hostile]") 
   dapt_test::TempDir tmp("flat_index_rules");
   const fs::path p = tmp.path / "x.dapt";
   auto load = [&](const std::string& bytes) {
-    write_file(p, bytes);
-    return FlatIndex::load(p);
+    dapt_test::write_file(p, bytes);
+    return CpuFlatIndex::load(p);
   };
   {
     auto f = valid_raw();

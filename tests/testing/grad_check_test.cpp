@@ -11,6 +11,7 @@
 
 #include "dapt/core/rng.hpp"
 #include "dapt_catch.hpp"
+#include "model_util.hpp"
 
 using namespace dapt;
 
@@ -199,16 +200,12 @@ class Lookup {
   nn::Buffer<Cpu> y_;
 };
 
-std::vector<float> values(const Tensor<Cpu>& t) {
-  return std::vector<float>(t.data<const float>(), t.data<const float>() + t.numel());
-}
-
 }  // namespace
 
 TEST_CASE("grad_check: a correct affine layer passes and is left as it was", "[testing][grad_check]") {
   Affine<> layer(5, 4, 11);
   const Tensor<Cpu> x = randn({3, 5}, 12);
-  const auto x_before = values(x), w_before = values(layer.weight().value()), b_before = values(layer.bias().value());
+  const auto x_before = dapt_test::copy_of(x), w_before = dapt_test::copy_of(layer.weight().value()), b_before = dapt_test::copy_of(layer.bias().value());
   const testing::GradCheckResult r = testing::grad_check(layer, x);
   INFO(r.report);
   REQUIRE(r.ok);
@@ -218,10 +215,10 @@ TEST_CASE("grad_check: a correct affine layer passes and is left as it was", "[t
   CHECK(dapt_test::contains(r.report, "weight"));
   CHECK(dapt_test::contains(r.report, "bias"));
   CHECK(dapt_test::contains(r.report, "15 of 15 elements"));  // small tensors are checked in full
-  REQUIRE(values(x) == x_before);
-  REQUIRE(values(layer.weight().value()) == w_before);
-  REQUIRE(values(layer.bias().value()) == b_before);
-  for (float g : values(layer.weight().grad())) REQUIRE(g == 0.0f);
+  REQUIRE(dapt_test::copy_of(x) == x_before);
+  REQUIRE(dapt_test::copy_of(layer.weight().value()) == w_before);
+  REQUIRE(dapt_test::copy_of(layer.bias().value()) == b_before);
+  for (float g : dapt_test::copy_of(layer.weight().grad())) REQUIRE(g == 0.0f);
 }
 
 TEST_CASE("grad_check: correct layers pass over many seeds and shapes", "[testing][grad_check]") {
@@ -303,13 +300,13 @@ TEST_CASE("grad_check: each broken gradient fails", "[testing][grad_check]") {
 TEST_CASE("grad_check: frozen parameters are skipped", "[testing][grad_check]") {
   Affine<> layer(5, 4, 31, /*freeze_bias=*/true);
   REQUIRE_FALSE(layer.bias().grad().defined());
-  const auto b_before = values(layer.bias().value());
+  const auto b_before = dapt_test::copy_of(layer.bias().value());
   const auto r = testing::grad_check(layer, randn({3, 5}, 32));
   INFO(r.report);
   REQUIRE(r.ok);
   CHECK(dapt_test::contains(r.report, "skip  bias: frozen"));
   CHECK_FALSE(dapt_test::contains(r.report, "ok    bias"));
-  REQUIRE(values(layer.bias().value()) == b_before);
+  REQUIRE(dapt_test::copy_of(layer.bias().value()) == b_before);
   REQUIRE_FALSE(layer.bias().grad().defined());
 }
 

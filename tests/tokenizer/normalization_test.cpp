@@ -19,6 +19,7 @@
 #include "dapt/tokenizer/hf_json.hpp"
 #include "dapt/tokenizer/unicode_normalization.hpp"
 #include "dapt_catch.hpp"
+#include "test_util.hpp"
 
 using namespace dapt::tokenizer;
 namespace json = boost::json;
@@ -26,12 +27,6 @@ namespace json = boost::json;
 namespace {
 
 constexpr NormalForm kForms[] = {NormalForm::kNfc, NormalForm::kNfd, NormalForm::kNfkc, NormalForm::kNfkd};
-
-std::string utf8(char32_t cp) {
-  std::string s;
-  dapt::append_utf8(s, cp);
-  return s;
-}
 
 std::string hex_of(const std::string& s) {
   std::ostringstream os;
@@ -294,12 +289,12 @@ TEST_CASE("normalization: long runs of marks are ordered stably and composition 
   std::string text = "a";
   std::vector<char32_t> seq;
   for (int i = 0; i < 600; ++i) seq.push_back(marks[(i * 7) % 6]);
-  for (char32_t m : seq) text += utf8(m);
+  for (char32_t m : seq) text += dapt_test::utf8(m);
   std::vector<char32_t> want = seq;
   std::stable_sort(want.begin(), want.end(),
                    [](char32_t x, char32_t y) { return canonical_combining_class(x) < canonical_combining_class(y); });
   std::string nfd = "a";
-  for (char32_t m : want) nfd += utf8(m);
+  for (char32_t m : want) nfd += dapt_test::utf8(m);
   CHECK(normalize(text, NormalForm::kNfd) == nfd);
   // NFC composes only across unblocked marks; whatever it did, it must decompose back to the NFD
   // and be a fixed point.

@@ -10,6 +10,7 @@
 #include "dapt/io/json.hpp"
 #include "dapt/tokenizer/unicode.hpp"
 #include "dapt_catch.hpp"
+#include "test_util.hpp"
 
 using dapt::tokenizer::append_utf8;
 using dapt::tokenizer::CharClass;
@@ -24,12 +25,6 @@ using dapt::tokenizer::Utf8Char;
 
 namespace {
 
-std::string utf8(char32_t cp) {
-  std::string s;
-  append_utf8(s, cp);
-  return s;
-}
-
 bool is_scalar(std::uint32_t cp) { return cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF); }
 
 // What a sequence's bits spell when read without any validation (for 2..4 byte forms).
@@ -43,7 +38,7 @@ std::uint32_t raw_bits(const std::string& s) {
 // A sequence is valid UTF-8 exactly when it is the encoding of the scalar value its bits spell.
 bool reference_valid(const std::string& s) {
   const std::uint32_t cp = raw_bits(s);
-  return is_scalar(cp) && utf8(char32_t(cp)) == s;
+  return is_scalar(cp) && dapt_test::utf8(char32_t(cp)) == s;
 }
 
 void check_sequence(const std::string& s) {
@@ -158,8 +153,8 @@ TEST_CASE("unicode: append_utf8 round trips every scalar value and refuses the r
   REQUIRE_DAPT_ERROR(append_utf8(s, char32_t(0xDFFF)), kInvalidArgument, "U+DFFF");
   REQUIRE_DAPT_ERROR(append_utf8(s, char32_t(0x110000)), kInvalidArgument, "U+110000");
   CHECK(s == "keep");
-  CHECK(utf8(U'\U0010FFFF') == "\xF4\x8F\xBF\xBF");
-  CHECK(utf8(U'\u20AC') == "\xE2\x82\xAC");
+  CHECK(dapt_test::utf8(U'\U0010FFFF') == "\xF4\x8F\xBF\xBF");
+  CHECK(dapt_test::utf8(U'\u20AC') == "\xE2\x82\xAC");
 }
 
 TEST_CASE("unicode: first_invalid_utf8 reports the byte offset, also past long ASCII runs", "[tokenizer][unicode]") {

@@ -64,10 +64,10 @@ std::vector<std::string> make_docs(int n, int salt = 0) {
   return docs;
 }
 
-struct Batch {
+struct BatchBuffers {
   std::int64_t b, t;
   std::vector<std::int32_t> ids, labels, segs;
-  Batch(std::int64_t b_, std::int64_t t_)
+  BatchBuffers(std::int64_t b_, std::int64_t t_)
       : b(b_), t(t_), ids(static_cast<std::size_t>(b_ * t_)), labels(ids.size()), segs(ids.size()) {}
   TensorView<Cpu> view(std::vector<std::int32_t>& v) { return TensorView<Cpu>(v.data(), DType::kI32, {b, t}); }
   TensorView<Cpu> ids_v() { return view(ids); }
@@ -76,13 +76,9 @@ struct Batch {
 };
 
 std::vector<std::int32_t> take(PackedDataset& ds, std::int64_t b) {
-  Batch x(b, ds.seq_len());
+  BatchBuffers x(b, ds.seq_len());
   ds.next_batch(x.ids_v(), x.labels_v(), x.segs_v());
   return x.ids;
-}
-
-void write_file(const std::filesystem::path& p, const std::string& s) {
-  std::ofstream(p, std::ios::binary) << s;
 }
 
 }  // namespace
@@ -112,7 +108,7 @@ TEST_CASE("PackedDataset: rows are the documents joined with EOS, with segment i
     CHECK(ds.tokens() == static_cast<std::int64_t>(stream.size()));
     CHECK(ds.source_stats()[0].dropped_tokens == static_cast<std::int64_t>(stream.size()) % 16);
     CHECK(ds.source_stats()[0].train_documents == 23);
-    Batch x(rows, 16);
+    BatchBuffers x(rows, 16);
     ds.next_batch(x.ids_v(), x.labels_v(), x.segs_v());
     CHECK(x.ids == std::vector<std::int32_t>(stream.begin(), stream.begin() + rows * 16));
     for (std::int64_t r = 0; r < rows; ++r) {
@@ -151,7 +147,7 @@ TEST_CASE("PackedDataset: BOS option and a padded last row", "[train][data]") {
   REQUIRE(n % 32 != 0);
   REQUIRE(ds.rows() == n / 32 + 1);
   CHECK(ds.source_stats()[0].dropped_tokens == 0);
-  Batch x(ds.rows(), 32);
+  BatchBuffers x(ds.rows(), 32);
   ds.next_batch(x.ids_v(), x.labels_v(), x.segs_v());
   for (std::int64_t i = 0; i < ds.rows() * 32; ++i) {
     const auto k = static_cast<std::size_t>(i);
@@ -256,7 +252,7 @@ TEST_CASE("PackedDataset: resuming from state() gives the same next batches", "[
   const auto s_json = boost::json::serialize(train::data_state_to_json(s));
   std::vector<std::vector<std::int32_t>> want;
   for (std::int64_t i = 0; i < n; ++i) {  // runs past the end of the epoch
-    Batch x(3, 8);
+    BatchBuffers x(3, 8);
     a.next_batch(x.ids_v(), x.labels_v(), x.segs_v());
     want.push_back(x.ids);
     want.push_back(x.labels);
@@ -268,7 +264,7 @@ TEST_CASE("PackedDataset: resuming from state() gives the same next batches", "[
   CHECK(r == s);
   b.set_state(r);
   for (std::int64_t i = 0; i < n; ++i) {
-    Batch x(3, 8);
+    BatchBuffers x(3, 8);
     b.next_batch(x.ids_v(), x.labels_v(), x.segs_v());
     CHECK(x.ids == want[static_cast<std::size_t>(3 * i)]);
     CHECK(x.labels == want[static_cast<std::size_t>(3 * i + 1)]);
@@ -342,10 +338,10 @@ TEST_CASE("PackedDataset: weighted mixing matches the token shares over an epoch
 
 TEST_CASE("TextSource: text units, JSONL fields, and errors that name file:line", "[train][data]") {
   dapt_test::TempDir dir("train_data_src");
-  write_file(dir.path / "a.txt", "first line\nsecond line\n\n  \nthird para\nstill third\n");
-  write_file(dir.path / "b.jsonl", "{\"text\": \"one\"}\n\n{\"body\": \"x\", \"text\": \"two\"}\n{\"text\": \"  \"}\n");
-  write_file(dir.path / "bad.jsonl", "{\"text\": \"ok\"}\n{\"text\": \"fine\"}\n{\"text\": 3}\n{not json\n");
-  write_file(dir.path / "utf8.txt", std::string("valid then \xff bad"));
+  dapt_test::write_file(dir.path / "a.txt", "first line\nsecond line\n\n  \nthird para\nstill third\n");
+  dapt_test::write_file(dir.path / "b.jsonl", "{\"text\": \"one\"}\n\n{\"body\": \"x\", \"text\": \"two\"}\n{\"text\": \"  \"}\n");
+  dapt_test::write_file(dir.path / "bad.jsonl", "{\"text\": \"ok\"}\n{\"text\": \"fine\"}\n{\"text\": 3}\n{not json\n");
+  dapt_test::write_file(dir.path / "utf8.txt", std::string("valid then \xff bad"));
   const auto collect = [](const TextSource& s, train::SourceReadStats* st = nullptr) {
     std::vector<std::string> out;
     const auto r = s.read([&](train::Document&& d) { out.push_back(d.text); });
@@ -506,7 +502,7 @@ TEST_CASE("SftDataset: truncation, dropping and samples without trainable tokens
       ++k;
     }
     if (untrainable == 3) {
-      Batch x(1, max_len);
+      BatchBuffers x(1, max_len);
       REQUIRE_DAPT_ERROR(t.next_batch(x.ids_v(), x.labels_v()), kInvalidArgument, "no training samples");
     }
 
@@ -526,9 +522,9 @@ TEST_CASE("SftDataset: JSONL reading and errors naming file:line", "[train][data
   dapt_test::TempDir dir("train_data_sft");
   const std::string good =
       R"({"messages": [{"role": "user", "content": "What is a latch?"}, {"role": "assistant", "content": "A level-sensitive storage element."}]})";
-  write_file(dir.path / "ok.jsonl", good + "\n\n" + good + "\n");
-  write_file(dir.path / "bad.jsonl", good + "\n{\"messages\": [{\"role\": \"user\"}]}\n");
-  write_file(dir.path / "order.jsonl",
+  dapt_test::write_file(dir.path / "ok.jsonl", good + "\n\n" + good + "\n");
+  dapt_test::write_file(dir.path / "bad.jsonl", good + "\n{\"messages\": [{\"role\": \"user\"}]}\n");
+  dapt_test::write_file(dir.path / "order.jsonl",
              good + "\n" + R"({"messages": [{"role": "assistant", "content": "x"}, {"role": "user", "content": "y"}]})" + "\n");
   SftOptions o;
   SftDataset ds(chat_tokenizer(), {dir.path / "ok.jsonl"}, o);
@@ -554,7 +550,7 @@ TEST_CASE("SftDataset: batches pad or pack, and resume from state()", "[train][d
   o.shuffle_seed = 9;
   SftDataset a(chat_tokenizer(), convs, o);
   REQUIRE(a.samples() == 17);
-  Batch x(4, 64);
+  BatchBuffers x(4, 64);
   const auto info = a.next_batch(x.ids_v(), x.labels_v(), x.segs_v());
   CHECK(info.samples == 4);
   for (std::int64_t r = 0; r < 4; ++r) {
@@ -592,7 +588,7 @@ TEST_CASE("SftDataset: batches pad or pack, and resume from state()", "[train][d
   // Packing: several samples per row, in epoch order, one segment each.
   o.pack = true;
   SftDataset p(chat_tokenizer(), convs, o);
-  Batch y(2, 64);
+  BatchBuffers y(2, 64);
   const auto pinfo = p.next_batch(y.ids_v(), y.labels_v(), y.segs_v());
   CHECK(pinfo.samples > 2);
   std::int64_t sample = 0;
@@ -614,6 +610,6 @@ TEST_CASE("SftDataset: batches pad or pack, and resume from state()", "[train][d
     for (std::int64_t j = col; j < 64; ++j) CHECK(y.labels[static_cast<std::size_t>(r * 64 + j)] == train::kIgnoreLabel);
   }
   CHECK(sample == pinfo.samples);
-  Batch narrow(1, 8);
+  BatchBuffers narrow(1, 8);
   REQUIRE_DAPT_ERROR(p.next_batch(narrow.ids_v(), narrow.labels_v()), kShape, "batch width");
 }

@@ -11,6 +11,7 @@
 #include "dapt/core/parallel.hpp"
 #include "dapt/core/rng.hpp"
 #include "dapt_catch.hpp"
+#include "model_util.hpp"
 
 using namespace dapt;
 
@@ -21,10 +22,6 @@ Tensor<Cpu> make(Shape shape, std::vector<float> values) {
   REQUIRE(static_cast<std::int64_t>(values.size()) == t.numel());
   for (std::size_t i = 0; i < values.size(); ++i) t.data<float>()[i] = values[i];
   return t;
-}
-
-std::vector<float> values(const Tensor<Cpu>& t) {
-  return std::vector<float>(t.data<const float>(), t.data<const float>() + t.numel());
 }
 
 void set_grad(nn::Param<Cpu>& p, const std::vector<float>& g) {
@@ -98,8 +95,8 @@ TEST_CASE("AdamW: two steps match torch's formulas, norms and biases skip decay 
     o.weight_decay = 0.1;  // large enough that a misplaced decay shows
     o.decay_norms_and_biases = decay_all;
     train::AdamW<Cpu> opt(o);
-    RefAdamW rw(values(model.weight.value())), rn(values(model.norm.value()));
-    const auto frozen_before = values(model.frozen.value());
+    RefAdamW rw(dapt_test::copy_of(model.weight.value())), rn(dapt_test::copy_of(model.norm.value()));
+    const auto frozen_before = dapt_test::copy_of(model.frozen.value());
 
     const std::vector<std::vector<float>> gw = {{0.1f, -0.2f, 0.3f, 1.5f, -0.05f, 0.0f},
                                                 {-0.3f, 0.1f, 0.25f, -2.0f, 0.5f, 0.01f}};
@@ -110,11 +107,11 @@ TEST_CASE("AdamW: two steps match torch's formulas, norms and biases skip decay 
       opt.step(model);
       rw.step(gw[s], o.lr, o.beta1, o.beta2, o.eps, o.weight_decay);
       rn.step(gn[s], o.lr, o.beta1, o.beta2, o.eps, decay_all ? o.weight_decay : 0.0);
-      require_close(values(model.weight.value()), rw.p);
-      require_close(values(model.norm.value()), rn.p);
+      require_close(dapt_test::copy_of(model.weight.value()), rw.p);
+      require_close(dapt_test::copy_of(model.norm.value()), rn.p);
     }
     REQUIRE(opt.step_count() == 2);
-    REQUIRE(values(model.frozen.value()) == frozen_before);
+    REQUIRE(dapt_test::copy_of(model.frozen.value()) == frozen_before);
     REQUIRE_FALSE(model.frozen.grad().defined());
     REQUIRE_FALSE(opt.has_state(kFrozen));
     REQUIRE(opt.state_size() == 2);
@@ -144,14 +141,14 @@ TEST_CASE("AdamW: small beta1 (lerp from the far end) and beta1 = 0", "[train][o
     o.beta1 = beta1;
     o.beta2 = 0.5;
     train::AdamW<Cpu> opt(o);
-    RefAdamW rw(values(model.weight.value()));
+    RefAdamW rw(dapt_test::copy_of(model.weight.value()));
     const std::vector<std::vector<float>> gw = {{0.1f, -0.2f, 0.3f, 1.5f, -0.05f, 0.7f},
                                                 {-0.3f, 0.1f, 0.25f, -2.0f, 0.5f, 0.01f}};
     for (const auto& g : gw) {
       set_grad(model.weight, g);
       opt.step(model);
       rw.step(g, o.lr, o.beta1, o.beta2, o.eps, o.weight_decay);
-      require_close(values(model.weight.value()), rw.p);
+      require_close(dapt_test::copy_of(model.weight.value()), rw.p);
     }
   }
 }
@@ -191,9 +188,9 @@ TEST_CASE("AdamW: lr_override, set_lr and grad_scale", "[train][optimizer]") {
   train::AdamW<Cpu> oa, ob;
   set_grad(a.weight, {1, 2, 3, 4, 5, 6});
   set_grad(b.weight, {1, 2, 3, 4, 5, 6});
-  const auto before = values(a.weight.value());
+  const auto before = dapt_test::copy_of(a.weight.value());
   oa.step(a, 0.0);  // lr 0: no decay, no update, but the moments move
-  REQUIRE(values(a.weight.value()) == before);
+  REQUIRE(dapt_test::copy_of(a.weight.value()) == before);
   REQUIRE(oa.state_step(kW) == 1);
 
   // Clipping inside the update equals clipping the gradients first, bit for bit.
@@ -208,8 +205,8 @@ TEST_CASE("AdamW: lr_override, set_lr and grad_scale", "[train][optimizer]") {
   const double norm_d = train::grad_norm(d);
   REQUIRE(norm_c == norm_d);
   od.step(d, -1.0, train::clip_coefficient(norm_d, 1.0));
-  REQUIRE(values(c.weight.value()) == values(d.weight.value()));
-  REQUIRE(values(c.norm.value()) == values(d.norm.value()));
+  REQUIRE(dapt_test::copy_of(c.weight.value()) == dapt_test::copy_of(d.weight.value()));
+  REQUIRE(dapt_test::copy_of(c.norm.value()) == dapt_test::copy_of(d.norm.value()));
 
   ob.set_lr(0.5);
   REQUIRE(ob.options().lr == 0.5);
@@ -245,10 +242,10 @@ TEST_CASE("AdamW: a resized parameter needs its state reset", "[train][optimizer
   opt.step(model);
   model.weight.reset(make({3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9}));  // a vocabulary resize
   set_grad(model.weight, {1, 1, 1, 1, 1, 1, 1, 1, 1});
-  const auto norm_before = values(model.norm.value());
+  const auto norm_before = dapt_test::copy_of(model.norm.value());
   REQUIRE_DAPT_ERROR(opt.step(model), kShape, kW);
   // Checked before any update: nothing moved.
-  REQUIRE(values(model.norm.value()) == norm_before);
+  REQUIRE(dapt_test::copy_of(model.norm.value()) == norm_before);
   REQUIRE(opt.step_count() == 1);
   REQUIRE(opt.state_step(kNorm) == 1);
   opt.reset_state(kW);
@@ -270,8 +267,8 @@ TEST_CASE("AdamW: state moves to a new optimizer and the run continues identical
   FakeModel b;
   b.weight.assign(a.weight.value().clone());
   b.norm.assign(a.norm.value().clone());
-  set_grad(b.weight, values(a.weight.grad()));
-  set_grad(b.norm, values(a.norm.grad()));
+  set_grad(b.weight, dapt_test::copy_of(a.weight.grad()));
+  set_grad(b.norm, dapt_test::copy_of(a.norm.grad()));
   train::AdamW<Cpu> ob;
   oa.visit_state([&](const std::string& name, const TensorView<Cpu>& m, const TensorView<Cpu>& v, std::int64_t t) {
     auto mc = Tensor<Cpu>::empty(m.shape(), DType::kF32), vc = Tensor<Cpu>::empty(v.shape(), DType::kF32);
@@ -282,8 +279,8 @@ TEST_CASE("AdamW: state moves to a new optimizer and the run continues identical
   ob.set_step_count(oa.step_count());
   oa.step(a);
   ob.step(b);
-  REQUIRE(values(a.weight.value()) == values(b.weight.value()));
-  REQUIRE(values(a.norm.value()) == values(b.norm.value()));
+  REQUIRE(dapt_test::copy_of(a.weight.value()) == dapt_test::copy_of(b.weight.value()));
+  REQUIRE(dapt_test::copy_of(a.norm.value()) == dapt_test::copy_of(b.norm.value()));
   REQUIRE(ob.step_count() == 3);
   REQUIRE(ob.state_step(kW) == 3);
 
@@ -327,8 +324,8 @@ TEST_CASE("clip_grad_norm: returns the norm before clipping and scales only abov
 
   // Below the threshold: nothing changes, bit for bit.
   REQUIRE(train::clip_grad_norm(model, 10.0 * norm) == Approx(norm).epsilon(1e-15));
-  REQUIRE(values(model.weight.grad()) == gw);
-  REQUIRE(values(model.norm.grad()) == gn);
+  REQUIRE(dapt_test::copy_of(model.weight.grad()) == gw);
+  REQUIRE(dapt_test::copy_of(model.norm.grad()) == gn);
 
   // Above: grads scale by max_norm / (norm + 1e-6), so their norm becomes that times the old norm.
   const double max_norm = norm / 4.0;
@@ -342,12 +339,12 @@ TEST_CASE("clip_grad_norm: returns the norm before clipping and scales only abov
 
   // A non-finite norm is returned and the gradients are left alone.
   model.norm.grad().data<float>()[1] = std::numeric_limits<float>::quiet_NaN();
-  const auto w_before = values(model.weight.grad());
+  const auto w_before = dapt_test::copy_of(model.weight.grad());
   REQUIRE(std::isnan(train::clip_grad_norm(model, 1e-3)));
-  REQUIRE(values(model.weight.grad()) == w_before);
+  REQUIRE(dapt_test::copy_of(model.weight.grad()) == w_before);
   model.norm.grad().data<float>()[1] = std::numeric_limits<float>::infinity();
   REQUIRE(std::isinf(train::clip_grad_norm(model, 1e-3)));
-  REQUIRE(values(model.weight.grad()) == w_before);
+  REQUIRE(dapt_test::copy_of(model.weight.grad()) == w_before);
 
   REQUIRE_DAPT_ERROR(train::clip_grad_norm(model, 0.0), kInvalidArgument, "max_norm");
   REQUIRE_DAPT_ERROR(train::clip_grad_norm(model, -1.0), kInvalidArgument, "max_norm");
@@ -392,7 +389,7 @@ TEST_CASE("AdamW kernel: a large tensor over parallel chunks matches the referen
     p.data<float>()[i] = rng.normal();
     g.data<float>()[i] = rng.normal();
   }
-  const std::vector<float> p0 = values(p), g0 = values(g);
+  const std::vector<float> p0 = dapt_test::copy_of(p), g0 = dapt_test::copy_of(g);
   ops::adamw_update(p.view(), g.view(), m.view(), v.view(), 0.01, 0.9, 0.95, 1e-8, 0.1, 0.1, 0.05, 0.5);
   for (std::int64_t i = 0; i < n; i += 997) {
     RefAdamW r({p0[static_cast<std::size_t>(i)]});
@@ -438,8 +435,8 @@ TEST_CASE("AdamW: step_scaled reads the clipping factor from memory, and a NaN f
   CHECK(scale == static_cast<float>(train::clip_coefficient(norm, 1.0)));
   CHECK(scale < 1.0f);
   ob.step_scaled(b, 1e-2, &scale);
-  CHECK(values(b.weight.value()) == values(a.weight.value()));
-  CHECK(values(b.norm.value()) == values(a.norm.value()));
+  CHECK(dapt_test::copy_of(b.weight.value()) == dapt_test::copy_of(a.weight.value()));
+  CHECK(dapt_test::copy_of(b.norm.value()) == dapt_test::copy_of(a.norm.value()));
 
   // No clipping (max_norm +Inf) gives exactly 1; a NaN loss (the gate) or norm gives NaN.
   ops::clip_scale<Cpu>(&sum_sq, std::numeric_limits<double>::infinity(), &scale);
@@ -451,9 +448,9 @@ TEST_CASE("AdamW: step_scaled reads the clipping factor from memory, and a NaN f
 
   // A NaN factor leaves parameters and moments alone; undo_step takes back the step counts, and
   // the next step is the same as if the skipped one had never been made.
-  const auto w_before = values(b.weight.value());
+  const auto w_before = dapt_test::copy_of(b.weight.value());
   ob.step_scaled(b, 1e-2, &scale);
-  CHECK(values(b.weight.value()) == w_before);
+  CHECK(dapt_test::copy_of(b.weight.value()) == w_before);
   CHECK(ob.step_count() == 2);
   CHECK(ob.state_step("model.norm.weight") == 2);
   ob.undo_step();
@@ -462,8 +459,8 @@ TEST_CASE("AdamW: step_scaled reads the clipping factor from memory, and a NaN f
   REQUIRE_DAPT_ERROR(ob.undo_step(), kInvalidArgument, "no step to undo");
   oa.step(a, 1e-2);
   ob.step(b, 1e-2);
-  CHECK(values(b.weight.value()) == values(a.weight.value()));
-  CHECK(values(b.norm.value()) == values(a.norm.value()));
+  CHECK(dapt_test::copy_of(b.weight.value()) == dapt_test::copy_of(a.weight.value()));
+  CHECK(dapt_test::copy_of(b.norm.value()) == dapt_test::copy_of(a.norm.value()));
   CHECK(ob.state_step("model.layers.0.mlp.down_proj.weight") == 2);
   REQUIRE_DAPT_ERROR(ob.step_scaled(b, 1e-2, nullptr), kInvalidArgument, "pointer is null");
 }
@@ -472,8 +469,8 @@ TEST_CASE("copy_parameters, upload and download: by name, checked before anythin
   FakeModel a, b;
   b.weight.value().data<float>()[0] = 42.0f;
   nn::copy_parameters<Cpu, Cpu>(a, b);
-  CHECK(values(b.weight.value()) == values(a.weight.value()));
-  CHECK(values(b.frozen.value()) == values(a.frozen.value()));
+  CHECK(dapt_test::copy_of(b.weight.value()) == dapt_test::copy_of(a.weight.value()));
+  CHECK(dapt_test::copy_of(b.frozen.value()) == dapt_test::copy_of(a.frozen.value()));
 
   struct Other {
     nn::Param<Cpu> weight{make({2, 3}, {1, 2, 3, 4, 5, 6})};
@@ -481,16 +478,16 @@ TEST_CASE("copy_parameters, upload and download: by name, checked before anythin
   } other;
   REQUIRE_DAPT_ERROR((nn::copy_parameters<Cpu, Cpu>(other, a)), kShape, "has 1 parameters");
   REQUIRE_DAPT_ERROR((nn::copy_parameters<Cpu, Cpu>(a, other)), kShape, "model.norm.weight");
-  const auto before = values(a.weight.value());
+  const auto before = dapt_test::copy_of(a.weight.value());
   FakeModel c;
   c.weight.reset(make({3, 2}, {1, 2, 3, 4, 5, 6}));
   REQUIRE_DAPT_ERROR((nn::copy_parameters<Cpu, Cpu>(c, a)), kShape, "(3, 2)");
-  CHECK(values(a.weight.value()) == before);
+  CHECK(dapt_test::copy_of(a.weight.value()) == before);
 
   auto t = Tensor<Cpu>::empty({3}, DType::kF32);
   upload<Cpu>(a.norm.value().view(), t.view());
-  CHECK(values(t) == values(a.norm.value()));
-  CHECK(values(to_host<Cpu>(t.view())) == values(t));
+  CHECK(dapt_test::copy_of(t) == dapt_test::copy_of(a.norm.value()));
+  CHECK(dapt_test::copy_of(to_host<Cpu>(t.view())) == dapt_test::copy_of(t));
   REQUIRE_DAPT_ERROR(upload<Cpu>(a.weight.value().view(), t.view()), kShape, "upload");
   REQUIRE_DAPT_ERROR(download<Cpu>(a.weight.value().view().transpose(0, 1), a.weight.value().view()), kShape, "download");
 }

@@ -37,32 +37,10 @@ using train::Trainer;
 using train::TrainerOptions;
 namespace fs = std::filesystem;
 
-const tokenizer::Tokenizer& tok() { return dapt_test::bytelevel_tokenizer(); }
-
 std::unique_ptr<nn::Llama<Cpu>> make_model(std::uint64_t seed = 11) {
   auto m = std::make_unique<nn::Llama<Cpu>>(dapt_test::small_llama_config());
   m->init_weights(seed);
   return m;
-}
-
-std::vector<std::string> corpus() {
-  std::vector<std::string> docs;
-  for (int i = 0; i < 24; ++i) {
-    std::string d = "The clock tree " + std::to_string(i % 4) + " feeds the flop";
-    for (int k = 0; k < i % 3; ++k) d += " and the latch holds the data";
-    docs.push_back(d);
-  }
-  return docs;
-}
-
-std::unique_ptr<PackedDataset> make_data(double validation_fraction = 0.0) {
-  PackOptions o;
-  o.seq_len = 16;
-  o.eos_id = 0;
-  o.shuffle_seed = 5;
-  o.validation_fraction = validation_fraction;
-  o.split_seed = 3;
-  return std::make_unique<PackedDataset>(tok(), std::vector<TextSource>{TextSource::from_texts("d", corpus())}, o);
 }
 
 TrainerOptions base_options() {
@@ -96,7 +74,7 @@ fs::path fresh_dir(const std::string& name) {
   return d;
 }
 
-bool bitwise_equal(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+bool same_double_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
 std::vector<boost::json::object> read_jsonl(const fs::path& p) {
   std::vector<boost::json::object> out;
@@ -137,7 +115,7 @@ TEST_CASE("Trainer: 20 steps equal 10 steps, a checkpoint, a new trainer resumed
   std::vector<double> straight, split;
 
   auto model_a = make_model();
-  auto data_a = make_data();
+  auto data_a = dapt_test::clock_tree_data();
   {
     Trainer<Full, Cpu> t(*model_a, *data_a, base_options());
     t.set_on_step([&](const train::StepInfo& s) {
@@ -149,7 +127,7 @@ TEST_CASE("Trainer: 20 steps equal 10 steps, a checkpoint, a new trainer resumed
   }
   {
     auto model = make_model();
-    auto data = make_data();
+    auto data = dapt_test::clock_tree_data();
     TrainerOptions o = base_options();
     o.max_steps = 10;
     o.checkpoint_dir = dir;
@@ -171,7 +149,7 @@ TEST_CASE("Trainer: 20 steps equal 10 steps, a checkpoint, a new trainer resumed
   CHECK(io::load_llama(dir / "step-000010")->num_parameters() == model_a->num_parameters());
 
   auto model_b = make_model(999);  // other weights: resume must overwrite them all
-  auto data_b = make_data();
+  auto data_b = dapt_test::clock_tree_data();
   {
     TrainerOptions o = base_options();
     o.checkpoint_dir = dir;
@@ -190,7 +168,7 @@ TEST_CASE("Trainer: 20 steps equal 10 steps, a checkpoint, a new trainer resumed
   REQUIRE(split.size() == 20);
   for (std::size_t i = 0; i < 20; ++i) {
     INFO("step " << i + 1 << ": " << straight[i] << " vs " << split[i]);
-    CHECK(bitwise_equal(straight[i], split[i]));
+    CHECK(same_double_bits(straight[i], split[i]));
   }
   const auto wa = snapshot(*model_a), wb = snapshot(*model_b);
   REQUIRE(wa.size() == wb.size());
@@ -202,7 +180,7 @@ TEST_CASE("Trainer: 20 steps equal 10 steps, a checkpoint, a new trainer resumed
 TEST_CASE("Trainer: the loss goes down on a small repeated corpus", "[train][trainer]") {
   ThreadScope threads(2);
   auto model = make_model();
-  auto data = make_data();
+  auto data = dapt_test::clock_tree_data();
   TrainerOptions o = base_options();
   o.max_steps = 40;
   o.schedule.kind = train::ScheduleKind::kConstant;
@@ -232,7 +210,7 @@ TEST_CASE("Trainer: grad_accum 2 x micro_batch 2 updates as grad_accum 1 x micro
   ThreadScope threads(2);
   auto run = [](std::int64_t mb, std::int64_t accum, std::vector<double>& losses) {
     auto model = make_model();
-    auto data = make_data();
+    auto data = dapt_test::clock_tree_data();
     TrainerOptions o = base_options();
     o.micro_batch = mb;
     o.grad_accum = accum;
@@ -265,7 +243,7 @@ TEST_CASE("Trainer: keep_last keeps the newest checkpoints and resume ignores pa
   const fs::path dir = fresh_dir("keep");
   {
     auto model = make_model();
-    auto data = make_data();
+    auto data = dapt_test::clock_tree_data();
     TrainerOptions o = base_options();
     o.max_steps = 7;
     o.checkpoint_dir = dir;
@@ -285,7 +263,7 @@ TEST_CASE("Trainer: keep_last keeps the newest checkpoints and resume ignores pa
   fs::create_directories(dir / "step-000012");
   std::ofstream(dir / "step-000012" / "model.safetensors") << "partial";
   auto model = make_model(3);
-  auto data = make_data();
+  auto data = dapt_test::clock_tree_data();
   Trainer<Full, Cpu> t(*model, *data, base_options());
   CHECK(t.resume(dir) == dir / "step-000007");
   CHECK(t.step() == 7);
@@ -310,7 +288,7 @@ TEST_CASE("Trainer: non-finite steps are skipped and counted, and K in a row thr
   const fs::path metrics = dir / "metrics.jsonl";
   fs::create_directories(dir);
   auto llama = make_model();
-  auto data = make_data();
+  auto data = dapt_test::clock_tree_data();
   // accum 1: forward_backward call c is step c + 1. Step 3: NaN loss; steps 9.. : Inf gradient.
   PoisonedLlama model{*llama, [](std::int64_t c) { return c == 2 ? 1 : c >= 8 ? 2 : 0; }};
   TrainerOptions o = base_options();
@@ -351,7 +329,7 @@ TEST_CASE("Trainer: non-finite steps are skipped and counted, and K in a row thr
   REQUIRE(latest);
   CHECK(latest->step == 10);
   auto fresh = make_model(77);
-  auto data2 = make_data();
+  auto data2 = dapt_test::clock_tree_data();
   PoisonedLlama clean{*fresh, nullptr};
   TrainerOptions o2 = o;
   o2.metrics_path.clear();
@@ -370,7 +348,7 @@ TEST_CASE("Trainer: metrics lines carry the expected keys, eval lines every eval
   const fs::path dir = fresh_dir("metrics");
   fs::create_directories(dir);
   auto model = make_model();
-  auto data = make_data(0.3);
+  auto data = dapt_test::clock_tree_data(0.3);
   REQUIRE(data->rows(train::Split::kValidation) > 0);
   TrainerOptions o = base_options();
   o.max_steps = 6;
@@ -418,7 +396,7 @@ TEST_CASE("Trainer: a process killed while writing checkpoints leaves the previo
   {
     ThreadScope threads(2);
     auto model = make_model();
-    auto data = make_data();
+    auto data = dapt_test::clock_tree_data();
     TrainerOptions o = base_options();
     o.max_steps = 2;
     o.checkpoint_dir = dir;
@@ -435,7 +413,7 @@ TEST_CASE("Trainer: a process killed while writing checkpoints leaves the previo
     try {
       ThreadScope one(1);
       auto model = make_model();
-      auto data = make_data();
+      auto data = dapt_test::clock_tree_data();
       TrainerOptions o = base_options();
       o.max_steps = 1000000;
       o.checkpoint_dir = dir;
@@ -464,7 +442,7 @@ TEST_CASE("Trainer: a process killed while writing checkpoints leaves the previo
   INFO("latest complete checkpoint: step " << latest->step << "; entries:" << leftovers);
   CHECK(latest->step > 2);  // the child did write checkpoints before it was killed
   auto model = make_model(5);
-  auto data = make_data();
+  auto data = dapt_test::clock_tree_data();
   TrainerOptions o = base_options();
   o.max_steps = latest->step + 1;
   Trainer<Full, Cpu> t(*model, *data, o);

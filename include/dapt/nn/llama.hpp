@@ -53,9 +53,9 @@ struct LossOptions {
   double normalizer = 0;
   /// Segment ids (B, T) int32 of packed documents: attention stays inside a document and
   /// positions restart at each document (empty: one document per row).
-  TensorView<Cpu> segment_ids;
+  TensorView<Cpu> segment_ids{};
   /// Explicit positions (B, T) int32 (empty: derived as above).
-  TensorView<Cpu> positions;
+  TensorView<Cpu> positions{};
   /// When set: a double in the model's device memory that the sum of this call's token losses is
   /// added to, and LossResult::sum and ::loss are left 0, so that nothing waits for the device
   /// (Trainer<Cuda> reads its window's sum once per step). Empty: the sum is returned, which on
