@@ -441,9 +441,14 @@ inline bool resolve_barrier(std::vector<Fiber>& fs, unsigned count, std::string&
   return true;
 }
 
-/// The fibers' stacks, kept for the next launch on this host thread.
+/// The fibers' stacks, kept for the next launch on this host thread. Under ASan a stack keeps
+/// the redzones of frames that never returned: a finished fiber leaves only fiber_entry's frame
+/// at the top (kTopBytes), a fiber of a block that failed leaves whatever it was in (`dirty`:
+/// the whole stack is cleared before its next use).
 struct StackPool {
+  static constexpr std::size_t kTopBytes = 4096;
   std::vector<void*> stacks;
+  std::vector<char> dirty;
   ~StackPool() {
     for (void* s : stacks) munmap(s, kStackBytes);
   }
@@ -455,9 +460,20 @@ struct StackPool {
         std::abort();
       }
       stacks.push_back(s);
+      dirty.push_back(0);
     }
     return stacks[i];
   }
+#if DAPT_EMU_ASAN
+  void clear_redzones(unsigned i) {
+    if (dirty[i]) {
+      __asan_unpoison_memory_region(stacks[i], kStackBytes);
+      dirty[i] = 0;
+    } else {
+      __asan_unpoison_memory_region(static_cast<char*>(stacks[i]) + kStackBytes - kTopBytes, kTopBytes);
+    }
+  }
+#endif
 };
 
 /// The order in which the scheduler runs the ready threads of a block: DAPT_EMU_ORDER=forward
@@ -512,7 +528,7 @@ inline std::string run_block(const dim3& block, const std::function<void()>& bod
     f.stack = pool.get(i);
 #if DAPT_EMU_ASAN
     // The last fiber on this stack never returned from its frames: clear their redzones.
-    __asan_unpoison_memory_region(f.stack, kStackBytes);
+    pool.clear_redzones(i);
 #endif
 #if DAPT_EMU_ASM_SWITCH
     // The frame dapt_emu_switch pops: six callee-saved registers, then fiber_entry as the return
@@ -569,6 +585,8 @@ inline std::string run_block(const dim3& block, const std::function<void()>& bod
     break;
   }
   g_block = outer;
+  if (!error.empty())
+    for (unsigned i = 0; i < count; ++i) pool.dirty[i] = 1;  // fibers left mid-kernel
   return error;
 }
 
