@@ -7,6 +7,7 @@ its own greedy output.
 
   llama_decode.py --model DIR [--input FILE | --prompt-len P] --new-tokens N --threads T
                   [--repeats R] [--warmup 1] [--attn sdpa] [--gguf FILE] [--skip-hf]
+                  [--device cpu|cuda] [--dtype float32|bf16]
 
 --model is a Hugging Face checkpoint folder (config.json + *.safetensors), loaded in float32 with
 attn_implementation --attn (default sdpa). The prompt is one sequence of P ids: from --input (a
@@ -49,6 +50,12 @@ and on, both under `by_config`; the top-level figures are those of flash attenti
 ggml's CPU flash attention rounds Q to F16: with it off, llama.cpp's logits match transformers' to
 float32 rounding (about 1e-6 on the benchmark's model), with it on they are off by about 1e-3. Without llama_cpp (or gguf) installed,
 or without --gguf, the llama.cpp peer is skipped and `llama_cpp` holds {"skipped": "why"}.
+
+--device cuda runs transformers on the first GPU (model and ids moved there; llama.cpp, a CPU
+peer here, is skipped), and each token's timestamp is taken after torch.cuda.synchronize(), so a
+token counts as available once its kernels are done. --dtype bf16 (GPU only) casts the model to
+bfloat16 before generating, the usual way to decode in bf16. The JSON then also holds "device"
+(the GPU's name, or "cpu") and "dtype".
 
 torch and llama.cpp get T threads (torch.set_num_threads, OMP_NUM_THREADS and MKL_NUM_THREADS
 before torch is imported; n_threads and n_threads_batch). The last line of stdout is one JSON
@@ -138,6 +145,13 @@ def run_hf(args, prompt):
                                                    output_loading_info=True)
     check_loading(args.model, info)
     model.eval()
+    cuda = args.device == "cuda"
+    if cuda:
+        if not torch.cuda.is_available():
+            raise SystemExit("--device cuda: torch sees no CUDA device")
+        model.to("cuda")
+        if args.dtype == "bf16":
+            model.to(torch.bfloat16)
     # Plain argmax: no eos, so no early stop and no min-length masking of the eos logit.
     model.generation_config.eos_token_id = None
     model.generation_config.pad_token_id = None
@@ -148,12 +162,14 @@ def run_hf(args, prompt):
             self.times = []
 
         def put(self, value):
+            if cuda:
+                torch.cuda.synchronize()
             self.times.append(time.perf_counter())
 
         def end(self):
             pass
 
-    ids = torch.tensor(prompt, dtype=torch.long)[None, :]
+    ids = torch.tensor(prompt, dtype=torch.long)[None, :].to(args.device)
     mask = torch.ones_like(ids)
     kwargs = dict(attention_mask=mask, max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens,
                   do_sample=False, use_cache=True, eos_token_id=None, pad_token_id=0)
@@ -169,7 +185,7 @@ def run_hf(args, prompt):
             raise SystemExit(f"transformers generated {len(new)} tokens, expected {args.new_tokens}")
         margin = None
         if keep_logits:
-            margin = top2_margin(torch.cat(out.logits, 0).float().numpy())
+            margin = top2_margin(torch.cat(out.logits, 0).float().cpu().numpy())
         return new, (t0, timer.times[1:]), margin
 
     ids_ref, margin = None, None
@@ -372,7 +388,11 @@ def main():
     parser.add_argument("--attn", default="sdpa")
     parser.add_argument("--gguf", help="F32 GGUF for llama.cpp (written from --model when missing or stale)")
     parser.add_argument("--skip-hf", action="store_true")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--dtype", default="float32", choices=["float32", "bf16"])
     args = parser.parse_args()
+    if args.dtype == "bf16" and args.device != "cuda":
+        parser.error("--dtype bf16 needs --device cuda")
     if args.new_tokens < 2 or args.repeats < 1:
         parser.error("--new-tokens must be >= 2 and --repeats >= 1")
 
@@ -397,7 +417,9 @@ def main():
               "repeats": args.repeats, "input": source, "prompt_ids": prompt, "python": platform.python_version()}
     # llama.cpp first: it does not link against torch's OpenMP runtime, and nothing of torch's
     # thread pool is yet alive to compete with it.
-    if args.gguf:
+    if args.device == "cuda":
+        result["llama_cpp"] = {"skipped": "--device cuda (llama.cpp runs on the CPU here)"}
+    elif args.gguf:
         try:
             result["llama_cpp"] = run_llama_cpp(args, prompt)
         except Exception as e:  # a llama.cpp failure must not cost the transformers figures
@@ -407,6 +429,12 @@ def main():
     else:
         result["llama_cpp"] = {"skipped": "no --gguf given"}
     result["hf"] = {"skipped": "--skip-hf"} if args.skip_hf else run_hf(args, prompt)
+    result["dtype"] = args.dtype
+    result["device"] = "cpu"
+    if args.device == "cuda":
+        import torch
+
+        result["device"] = torch.cuda.get_device_name(0)
 
     a, b = result["hf"].get("ids"), result["llama_cpp"].get("ids")
     result["ids_agree"] = (a == b) if a is not None and b is not None else None
