@@ -203,7 +203,7 @@ const CachedCase kCachedCases[] = {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("gpu attention: forward and backward match the CPU backend", "[gpu][attention]", float, bf16) {
+TEMPLATE_TEST_CASE("gpu attention: forward and backward match the CPU backend", "[gpu][attention][long]", float, bf16) {
   std::uint64_t salt = std::is_same_v<TestType, bf16> ? 0x5100 : 0x5000;
   for (const TrainCase& c : kTrainCases) check_training<TestType>(c, ++salt);
 }

@@ -168,12 +168,12 @@ void check_all_options(std::int64_t vocab, std::uint64_t salt) {
 
 }  // namespace
 
-TEST_CASE("gpu sampling: fp32 logits, every option, as nn::Sampler", "[gpu][sampling]") {
+TEST_CASE("gpu sampling: fp32 logits, every option, as nn::Sampler", "[gpu][sampling][long]") {
   check_all_options<float>(kVocab, 11);
   check_all_options<float>(50000, 13);
 }
 
-TEST_CASE("gpu sampling: bf16 logits, every option, as nn::Sampler", "[gpu][sampling]") {
+TEST_CASE("gpu sampling: bf16 logits, every option, as nn::Sampler", "[gpu][sampling][long]") {
   check_all_options<bf16>(kVocab, 21);
   check_all_options<bf16>(50000, 23);
 }

@@ -121,7 +121,7 @@ const fs::path& fixture_model() {
 }  // namespace
 
 TEST_CASE("gpu trainer: 20 steps on the GPU follow the CPU's loss curve, and the checkpoint resumes on the CPU",
-          "[gpu][train]") {
+          "[gpu][train][long]") {
   auto host = dapt::io::load_llama(fixture_model());
   dapt::nn::Llama<Cuda> dev(host->config());
   dapt::nn::copy_parameters<Cpu, Cuda>(*host, dev);
@@ -207,7 +207,7 @@ TEST_CASE("gpu trainer: 20 steps on the GPU follow the CPU's loss curve, and the
   fs::remove_all(dir);
 }
 
-TEST_CASE("gpu trainer: 20 steps in bf16 mixed precision follow the CPU's fp32 loss curve", "[gpu][train][bf16]") {
+TEST_CASE("gpu trainer: 20 steps in bf16 mixed precision follow the CPU's fp32 loss curve", "[gpu][train][bf16][long]") {
   auto host = dapt::io::load_llama(fixture_model());
   dapt::nn::Llama<Cuda> dev(host->config());
   dapt::nn::copy_parameters<Cpu, Cuda>(*host, dev);
