@@ -28,13 +28,6 @@ namespace dapt::backend {
 
 namespace detail::attn {
 
-using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-/// Rows of a (.., hd) slice inside a larger tensor: row r at data + r * stride.
-using ConstRows = Eigen::Map<const RowMatrix, Eigen::Unaligned, Eigen::OuterStride<>>;
-using Rows = Eigen::Map<RowMatrix, Eigen::Unaligned, Eigen::OuterStride<>>;
-/// A dense score tile in stack scratch.
-using Tile = Eigen::Map<RowMatrix, Eigen::Aligned64>;
-
 /// Query rows per tile.
 inline constexpr std::int64_t kTileQ = 64;
 /// Keys per tile in training; equal to kTileQ so that only diagonal tiles need the causal mask.
@@ -112,103 +105,112 @@ inline bool plan_tile(const QueryBlock& qb, const KeySet& ks, std::int64_t k0, s
   return true;
 }
 
-/// Online-softmax attention of one query block over keys [0, last row position] (causal) or all
-/// ks.count keys, kTileK keys at a time: writes out (and lse when non-null).
-inline void forward_block(const QueryBlock& qb, const KeySet& ks, std::int64_t hd, float scale) {
-  alignas(64) float s_buf[kScoreCapacity];  // (nq, kTileK) scores, then probabilities
-  float m[kTileQ], l[kTileQ];                // running row max and row sum
-  const std::int64_t nq = qb.nq;
-  ConstRows Q(qb.q, nq, hd, Eigen::OuterStride<>(qb.q_stride));
-  Rows O(qb.out, nq, hd, Eigen::OuterStride<>(qb.out_stride));  // accumulated in place
-  O.setZero();
-  std::fill(m, m + nq, kNegInf);
-  std::fill(l, l + nq, 0.0f);
-  std::int32_t qseg_lo = 0, qseg_hi = 0;
-  if (ks.seg) seg_range(ks.seg, qb.pos0, nq, qseg_lo, qseg_hi);
-  const std::int64_t n_keys = qb.causal ? qb.pos0 + nq : ks.count;
-  for (std::int64_t k0 = 0; k0 < n_keys; k0 += kTileK) {
-    const std::int64_t nk = std::min(kTileK, n_keys - k0);
-    bool need_mask = false;
-    if (!plan_tile(qb, ks, k0, nk, qseg_lo, qseg_hi, need_mask)) continue;
-    ConstRows K(ks.k + k0 * ks.stride, nk, hd, Eigen::OuterStride<>(ks.stride));
-    ConstRows V(ks.v + k0 * ks.stride, nk, hd, Eigen::OuterStride<>(ks.stride));
-    Tile S(s_buf, nq, nk);
-    S.noalias() = (scale * Q) * K.transpose();
-    if (need_mask) mask_tile(s_buf, nq, nk, k0, qb.pos0, ks.seg, qb.causal);
-    for (std::int64_t i = 0; i < nq; ++i) {
-      Eigen::Map<Eigen::ArrayXf> row(s_buf + i * nk, nk);
-      const float m_new = std::max(m[i], row.maxCoeff());
-      // A row that has seen only masked keys keeps max -inf; subtracting 0 then gives exp(-inf) = 0.
-      const float m_use = m_new == kNegInf ? 0.0f : m_new;
-      const float alpha = std::exp(m[i] - m_use);
-      row = (row - m_use).exp();
-      l[i] = alpha * l[i] + row.sum();
-      if (alpha != 1.0f) O.row(i) *= alpha;
-      m[i] = m_new;
-    }
-    O.noalias() += S * V;
-  }
-  for (std::int64_t i = 0; i < nq; ++i) {
-    if (l[i] > 0.0f) {
-      O.row(i) *= 1.0f / l[i];
-      if (qb.lse) qb.lse[i] = m[i] + std::log(l[i]);
-    } else {  // every key masked: cannot happen (a query sees itself); defined anyway
-      O.row(i).setZero();
-      if (qb.lse) qb.lse[i] = kNegInf;
-    }
-  }
-}
-
-/// Decode: `nq` (<= kTileQ) query heads of one token (rows of q, contiguous, (nq, hd)) against
-/// keys [0, n_keys) of one kv head; out (nq, hd) contiguous, written. Memory bound and thin, so
-/// each head runs two matrix-vector products per key chunk (scores, then p^T V) instead of a
-/// GEMM, whose packing costs more than it saves here. Chunks are the outer loop: a chunk of k
-/// and v is read from memory once and stays in cache for all the heads of the group.
-inline void decode_block(const float* q, const KeySet& ks, std::int64_t n_keys, float* out, std::int64_t nq,
-                         std::int64_t hd, float scale) {
-  alignas(64) float s_buf[kMaxKeyTile];  // (chunk) scores of one head, then probabilities
-  float m[kTileQ], l[kTileQ];             // running max and sum per head
-  using Vec = Eigen::Map<const Eigen::VectorXf>;
-  using MutVec = Eigen::Map<Eigen::VectorXf>;
-  std::fill(m, m + nq, kNegInf);
-  std::fill(l, l + nq, 0.0f);
-  std::fill_n(out, nq * hd, 0.0f);  // accumulated in place
-  for (std::int64_t k0 = 0; k0 < n_keys; k0 += kMaxKeyTile) {
-    const std::int64_t nk = std::min(kMaxKeyTile, n_keys - k0);
-    ConstRows K(ks.k + k0 * ks.stride, nk, hd, Eigen::OuterStride<>(ks.stride));
-    ConstRows V(ks.v + k0 * ks.stride, nk, hd, Eigen::OuterStride<>(ks.stride));
-    MutVec s(s_buf, nk);
-    for (std::int64_t g = 0; g < nq; ++g) {
-      MutVec og(out + g * hd, hd);
-      s.noalias() = K * (scale * Vec(q + g * hd, hd));
-      const float m_new = std::max(m[g], s.maxCoeff());
-      const float m_use = m_new == kNegInf ? 0.0f : m_new;  // all -inf (overflowed scores): p = 0
-      const float alpha = std::exp(m[g] - m_use);
-      s = (s.array() - m_use).exp().matrix();
-      l[g] = alpha * l[g] + s.sum();
-      if (alpha != 1.0f) og *= alpha;
-      og.noalias() += V.transpose() * s;
-      m[g] = m_new;
-    }
-  }
-  for (std::int64_t g = 0; g < nq; ++g) MutVec(out + g * hd, hd) *= l[g] > 0.0f ? 1.0f / l[g] : 0.0f;
-}
-
 /// qt-th of n query tiles in an order that alternates cheap (early) and expensive (late) causal
 /// tiles, so the contiguous blocks of a static schedule carry similar work.
 inline std::int64_t balanced_tile(std::int64_t r, std::int64_t n) { return (r & 1) ? n - 1 - r / 2 : r / 2; }
 
-}  // namespace detail::attn
+/// The CPU attention kernels; Scalar is float (the CPU backend computes in fp32). A class template only
+/// so that Eigen's products are instantiated in a translation unit that calls them, not in every
+/// one that includes this header.
+template <class Scalar>
+struct CpuAttention {
+  using RowMatrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  /// Rows of a (.., hd) slice inside a larger tensor: row r at data + r * stride.
+  using ConstRows = Eigen::Map<const RowMatrix, Eigen::Unaligned, Eigen::OuterStride<>>;
+  using Rows = Eigen::Map<RowMatrix, Eigen::Unaligned, Eigen::OuterStride<>>;
+  /// A dense score tile in stack scratch.
+  using Tile = Eigen::Map<RowMatrix, Eigen::Aligned64>;
+  using Array = Eigen::Array<Scalar, Eigen::Dynamic, 1>;
+  using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
 
-template <>
-struct AttentionKernels<Cpu> {
+  /// Online-softmax attention of one query block over keys [0, last row position] (causal) or all
+  /// ks.count keys, kTileK keys at a time: writes out (and lse when non-null).
+  static void forward_block(const QueryBlock& qb, const KeySet& ks, std::int64_t hd, float scale) {
+    alignas(64) float s_buf[kScoreCapacity];  // (nq, kTileK) scores, then probabilities
+    float m[kTileQ], l[kTileQ];                // running row max and row sum
+    const std::int64_t nq = qb.nq;
+    ConstRows Q(qb.q, nq, hd, Eigen::OuterStride<>(qb.q_stride));
+    Rows O(qb.out, nq, hd, Eigen::OuterStride<>(qb.out_stride));  // accumulated in place
+    O.setZero();
+    std::fill(m, m + nq, kNegInf);
+    std::fill(l, l + nq, 0.0f);
+    std::int32_t qseg_lo = 0, qseg_hi = 0;
+    if (ks.seg) seg_range(ks.seg, qb.pos0, nq, qseg_lo, qseg_hi);
+    const std::int64_t n_keys = qb.causal ? qb.pos0 + nq : ks.count;
+    for (std::int64_t k0 = 0; k0 < n_keys; k0 += kTileK) {
+      const std::int64_t nk = std::min(kTileK, n_keys - k0);
+      bool need_mask = false;
+      if (!plan_tile(qb, ks, k0, nk, qseg_lo, qseg_hi, need_mask)) continue;
+      ConstRows K(ks.k + k0 * ks.stride, nk, hd, Eigen::OuterStride<>(ks.stride));
+      ConstRows V(ks.v + k0 * ks.stride, nk, hd, Eigen::OuterStride<>(ks.stride));
+      Tile S(s_buf, nq, nk);
+      S.noalias() = (scale * Q) * K.transpose();
+      if (need_mask) mask_tile(s_buf, nq, nk, k0, qb.pos0, ks.seg, qb.causal);
+      for (std::int64_t i = 0; i < nq; ++i) {
+        Eigen::Map<Array> row(s_buf + i * nk, nk);
+        const float m_new = std::max(m[i], row.maxCoeff());
+        // A row that has seen only masked keys keeps max -inf; subtracting 0 then gives exp(-inf) = 0.
+        const float m_use = m_new == kNegInf ? 0.0f : m_new;
+        const float alpha = std::exp(m[i] - m_use);
+        row = (row - m_use).exp();
+        l[i] = alpha * l[i] + row.sum();
+        if (alpha != 1.0f) O.row(i) *= alpha;
+        m[i] = m_new;
+      }
+      O.noalias() += S * V;
+    }
+    for (std::int64_t i = 0; i < nq; ++i) {
+      if (l[i] > 0.0f) {
+        O.row(i) *= 1.0f / l[i];
+        if (qb.lse) qb.lse[i] = m[i] + std::log(l[i]);
+      } else {  // every key masked: cannot happen (a query sees itself); defined anyway
+        O.row(i).setZero();
+        if (qb.lse) qb.lse[i] = kNegInf;
+      }
+    }
+  }
+
+  /// Decode: `nq` (<= kTileQ) query heads of one token (rows of q, contiguous, (nq, hd)) against
+  /// keys [0, n_keys) of one kv head; out (nq, hd) contiguous, written. Memory bound and thin, so
+  /// each head runs two matrix-vector products per key chunk (scores, then p^T V) instead of a
+  /// GEMM, whose packing costs more than it saves here. Chunks are the outer loop: a chunk of k
+  /// and v is read from memory once and stays in cache for all the heads of the group.
+  static void decode_block(const float* q, const KeySet& ks, std::int64_t n_keys, float* out, std::int64_t nq,
+                            std::int64_t hd, float scale) {
+    alignas(64) float s_buf[kMaxKeyTile];  // (chunk) scores of one head, then probabilities
+    float m[kTileQ], l[kTileQ];             // running max and sum per head
+    using Vec = Eigen::Map<const Vector>;
+    using MutVec = Eigen::Map<Vector>;
+    std::fill(m, m + nq, kNegInf);
+    std::fill(l, l + nq, 0.0f);
+    std::fill_n(out, nq * hd, 0.0f);  // accumulated in place
+    for (std::int64_t k0 = 0; k0 < n_keys; k0 += kMaxKeyTile) {
+      const std::int64_t nk = std::min(kMaxKeyTile, n_keys - k0);
+      ConstRows K(ks.k + k0 * ks.stride, nk, hd, Eigen::OuterStride<>(ks.stride));
+      ConstRows V(ks.v + k0 * ks.stride, nk, hd, Eigen::OuterStride<>(ks.stride));
+      MutVec s(s_buf, nk);
+      for (std::int64_t g = 0; g < nq; ++g) {
+        MutVec og(out + g * hd, hd);
+        s.noalias() = K * (scale * Vec(q + g * hd, hd));
+        const float m_new = std::max(m[g], s.maxCoeff());
+        const float m_use = m_new == kNegInf ? 0.0f : m_new;  // all -inf (overflowed scores): p = 0
+        const float alpha = std::exp(m[g] - m_use);
+        s = (s.array() - m_use).exp().matrix();
+        l[g] = alpha * l[g] + s.sum();
+        if (alpha != 1.0f) og *= alpha;
+        og.noalias() += V.transpose() * s;
+        m[g] = m_new;
+      }
+    }
+    for (std::int64_t g = 0; g < nq; ++g) MutVec(out + g * hd, hd) *= l[g] > 0.0f ? 1.0f / l[g] : 0.0f;
+  }
+
   /// GQA forward. q (B, T, H, hd); k, v (B, T, Hkv, hd); segment_ids (B, T) or null (query i
   /// sees key j iff j <= i when causal, and, when given, seg[j] == seg[i]); out (B, T, H, hd)
   /// and lse (B, H, T) written. Query head h reads kv head h / (H / Hkv).
   static void forward(const float* q, const float* k, const float* v, const std::int32_t* segment_ids, float* out,
                       float* lse, std::int64_t B, std::int64_t T, std::int64_t H, std::int64_t Hkv,
                       std::int64_t hd, float scale, bool causal = true) {
-    using namespace detail::attn;
     if (B == 0 || T == 0 || H == 0) return;
     const std::int64_t group = H / Hkv;
     const std::int64_t n_tiles = (T + kTileQ - 1) / kTileQ;
@@ -230,7 +232,6 @@ struct AttentionKernels<Cpu> {
                        const float* out, const float* lse, const float* dout, float* dq, float* dk, float* dv,
                        std::int64_t B, std::int64_t T, std::int64_t H, std::int64_t Hkv, std::int64_t hd,
                        float scale, bool causal = true) {
-    using namespace detail::attn;
     if (B == 0 || T == 0 || H == 0) return;
     const std::int64_t group = H / Hkv;
     const std::int64_t qs = H * hd, ks = Hkv * hd;  // row strides
@@ -274,15 +275,15 @@ struct AttentionKernels<Cpu> {
             for (std::int64_t i = 0; i < nq; ++i) {
               // lse = -inf marks a row with no visible key; +inf then zeroes its probabilities.
               const float bias = lse_row[i] == kNegInf ? std::numeric_limits<float>::infinity() : lse_row[i];
-              Eigen::Map<Eigen::ArrayXf> row(p_buf + i * nk, nk);
+              Eigen::Map<Array> row(p_buf + i * nk, nk);
               row = (row - bias).exp();
               d_row[i] = dO.row(i).dot(O.row(i));
             }
             DV.noalias() += P.transpose() * dO;
             dS.noalias() = dO * V.transpose();  // dP
             for (std::int64_t i = 0; i < nq; ++i) {
-              Eigen::Map<const Eigen::ArrayXf> p_row(p_buf + i * nk, nk);
-              Eigen::Map<Eigen::ArrayXf> ds_row(ds_buf + i * nk, nk);
+              Eigen::Map<const Array> p_row(p_buf + i * nk, nk);
+              Eigen::Map<Array> ds_row(ds_buf + i * nk, nk);
               ds_row = scale * p_row * (ds_row - d_row[i]);
             }
             dQ.noalias() += dS * K;
@@ -316,7 +317,6 @@ struct AttentionKernels<Cpu> {
   static void cached(const float* q, const float* k_cache, const float* v_cache, const std::int32_t* past,
                      float* out, std::int64_t B, std::int64_t Tq, std::int64_t S, std::int64_t H, std::int64_t Hkv,
                      std::int64_t hd, float scale) {
-    using namespace detail::attn;
     if (B == 0 || Tq == 0 || H == 0) return;
     for (std::int64_t b = 0; b < B; ++b) {
       DAPT_CHECK_AS(kOutOfRange, past[b] >= 0 && past[b] + Tq <= S, "attention_cached: past[", b, "] = ", past[b],
@@ -349,5 +349,10 @@ struct AttentionKernels<Cpu> {
     });
   }
 };
+
+}  // namespace detail::attn
+
+template <>
+struct AttentionKernels<Cpu> : detail::attn::CpuAttention<float> {};
 
 }  // namespace dapt::backend

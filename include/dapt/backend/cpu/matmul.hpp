@@ -21,63 +21,66 @@
 namespace dapt::backend {
 
 namespace detail {
-using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using MapMatrix = Eigen::Map<RowMatrix, Eigen::Aligned16>;
-using ConstMapMatrix = Eigen::Map<const RowMatrix>;
-}  // namespace detail
 
-template <>
-struct MatmulKernels<Cpu> {
+/// The CPU GEMMs; T is float (the CPU backend computes in fp32). A class template only
+/// so that Eigen's products are instantiated only in a translation unit that calls them, not in
+/// every one that includes this header.
+template <class T>
+struct CpuMatmul {
+  using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using MapMatrix = Eigen::Map<Matrix>;
+  using ConstMapMatrix = Eigen::Map<const Matrix>;
+
   /// Fewest rows (tokens) for which the packed sgemm beats Eigen; below, Eigen runs.
   static constexpr std::int64_t kSgemmMinRows = 16;
 #if defined(__AVX512F__)
-  static constexpr bool kUseSgemm = false;
+  static constexpr bool kUseSgemm = false;  // Eigen's 16-wide kernels are faster there
 #else
-  static constexpr bool kUseSgemm = detail::kSgemmSimd;
+  static constexpr bool kUseSgemm = kSgemmSimd;
 #endif
   static constexpr bool use_sgemm(std::int64_t rows) { return kUseSgemm && rows >= kSgemmMinRows; }
 
   /// y (N, M) = x (N, K) · w (M, K)^T (+ bias (M)); `accumulate` adds into y instead.
-  static void linear_forward(const float* x, const float* w, const float* bias, float* y, std::int64_t n,
+  static void linear_forward(const T* x, const T* w, const T* bias, T* y, std::int64_t n,
                              std::int64_t k, std::int64_t m, bool accumulate = false) {
     if (n == 0 || m == 0) return;
-    Eigen::Map<detail::RowMatrix> Y(y, n, m);
+    MapMatrix Y(y, n, m);
     if (use_sgemm(n)) {
-      detail::sgemm(false, true, n, m, k, 1.0f, x, k, w, k, accumulate ? 1.0f : 0.0f, y, m);
+      sgemm(false, true, n, m, k, 1.0f, x, k, w, k, accumulate ? 1.0f : 0.0f, y, m);
     } else {
-      detail::ConstMapMatrix X(x, n, k), W(w, m, k);
+      ConstMapMatrix X(x, n, k), W(w, m, k);
       if (accumulate) Y.noalias() += X * W.transpose();
       else Y.noalias() = X * W.transpose();
     }
     if (bias) {
-      Eigen::Map<const Eigen::RowVectorXf> b(bias, m);
+      Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>> b(bias, m);
       Y.rowwise() += b;
     }
   }
 
   /// dx (N, K) = dy (N, M) · w (M, K); `accumulate` adds into dx.
-  static void linear_backward_input(const float* dy, const float* w, float* dx, std::int64_t n, std::int64_t k,
+  static void linear_backward_input(const T* dy, const T* w, T* dx, std::int64_t n, std::int64_t k,
                                     std::int64_t m, bool accumulate = false) {
     if (n == 0 || k == 0) return;
     if (use_sgemm(n)) {
-      detail::sgemm(false, false, n, k, m, 1.0f, dy, m, w, k, accumulate ? 1.0f : 0.0f, dx, k);
+      sgemm(false, false, n, k, m, 1.0f, dy, m, w, k, accumulate ? 1.0f : 0.0f, dx, k);
       return;
     }
-    detail::ConstMapMatrix DY(dy, n, m), W(w, m, k);
-    Eigen::Map<detail::RowMatrix> DX(dx, n, k);
+    ConstMapMatrix DY(dy, n, m), W(w, m, k);
+    MapMatrix DX(dx, n, k);
     if (accumulate) DX.noalias() += DY * W;
     else DX.noalias() = DY * W;
   }
 
   /// dw (M, K) += dy (N, M)^T · x (N, K); db (M) += column sums of dy, when db is given.
-  static void linear_backward_weight(const float* dy, const float* x, float* dw, float* db, std::int64_t n,
+  static void linear_backward_weight(const T* dy, const T* x, T* dw, T* db, std::int64_t n,
                                      std::int64_t k, std::int64_t m) {
     if (n == 0) return;
-    detail::ConstMapMatrix DY(dy, n, m), X(x, n, k);
+    ConstMapMatrix DY(dy, n, m), X(x, n, k);
     if (dw && use_sgemm(n)) {
-      detail::sgemm(true, false, m, k, n, 1.0f, dy, m, x, k, 1.0f, dw, k);
+      sgemm(true, false, m, k, n, 1.0f, dy, m, x, k, 1.0f, dw, k);
     } else if (dw) {
-      Eigen::Map<detail::RowMatrix> DW(dw, m, k);
+      MapMatrix DW(dw, m, k);
       DW.noalias() += DY.transpose() * X;
     }
     if (db) {
@@ -85,10 +88,15 @@ struct MatmulKernels<Cpu> {
       parallel_for(0, m, [&](std::int64_t j) {
         double s = 0;
         for (std::int64_t i = 0; i < n; ++i) s += dy[i * m + j];
-        db[j] += static_cast<float>(s);
+        db[j] += static_cast<T>(s);
       }, 64);
     }
   }
 };
+
+}  // namespace detail
+
+template <>
+struct MatmulKernels<Cpu> : detail::CpuMatmul<float> {};
 
 }  // namespace dapt::backend
