@@ -126,22 +126,13 @@ int main(int argc, char** argv) {
     const fs::path data_root(DAPT_EXAMPLE_DATA_DIR);
     const bool bundled_data = data_dirs.empty();
     if (bundled_data) data_dirs = {{data_root / "chip_design", 0.91}, {data_root / "general", 0.09}};
-    if (resume)
-      DAPT_CHECK_AS(kIo, train::latest_checkpoint(out).has_value(), "--resume: no complete checkpoint under ", out.string(),
-                    " (run once without --resume first, or point --out at the earlier run)");
+    examples::training::check_resume(out, resume);
 
     // ---- model and tokenizer ------------------------------------------------------------------
-    auto loaded = examples::training::load_model(model_opt, tokenizer_opt, DAPT_EXAMPLE_MODEL_DIR,
-                                                 DAPT_EXAMPLE_BYTE_LEVEL_TOKENIZER);
+    auto loaded = examples::training::load_and_fit(model_opt, tokenizer_opt, DAPT_EXAMPLE_MODEL_DIR,
+                                                   DAPT_EXAMPLE_BYTE_LEVEL_TOKENIZER);
     auto& model = loaded.model;
     const tk::Tokenizer& tok = loaded.tok;
-    std::printf("model      %s: %s\n", loaded.model_desc.c_str(), examples::training::describe(*model).c_str());
-    std::printf("tokenizer  %s, %zu ids\n", loaded.tokenizer_desc.c_str(), tok.vocab_size());
-    const auto fit = examples::training::fit_vocabulary(*model, tok);
-    if (fit.after != fit.before)
-      std::printf("vocabulary grown %lld -> %lld rows for the tokenizer (ChipNeMo init: %zu new rows = mean of their "
-                  "sub-token embeddings, lm_head rows 0)\n",
-                  static_cast<long long>(fit.before), static_cast<long long>(fit.after), fit.initialised);
     const auto& special = loaded.special;
     std::printf("documents  end with EOS %d (%s)%s\n", special.eos, special.eos_from.c_str(),
                 special.bos ? (", start with BOS " + std::to_string(*special.bos)).c_str() : ", no BOS");

@@ -103,22 +103,13 @@ int main(int argc, char** argv) {
     const int threads = examples::training::apply_threads(threads_opt, small);
     if (files.empty()) files.push_back(fs::path(DAPT_EXAMPLE_DATA_DIR) / "sft" / "chip_design_qa.jsonl");
     const tk::ChatFormat format = tk::parse_chat_format(format_opt.value_or("chipnemo"));
-    if (resume)
-      DAPT_CHECK_AS(kIo, train::latest_checkpoint(out).has_value(), "--resume: no complete checkpoint under ", out.string(),
-                    " (run once without --resume first, or point --out at the earlier run)");
+    examples::training::check_resume(out, resume);
 
     // ---- model and tokenizer ------------------------------------------------------------------
-    auto loaded = examples::training::load_model(model_opt, tokenizer_opt, DAPT_EXAMPLE_MODEL_DIR,
-                                                 DAPT_EXAMPLE_BYTE_LEVEL_TOKENIZER);
+    auto loaded = examples::training::load_and_fit(model_opt, tokenizer_opt, DAPT_EXAMPLE_MODEL_DIR,
+                                                   DAPT_EXAMPLE_BYTE_LEVEL_TOKENIZER);
     auto& model = loaded.model;
     const tk::Tokenizer& tok = loaded.tok;
-    std::printf("model      %s: %s\n", loaded.model_desc.c_str(), examples::training::describe(*model).c_str());
-    std::printf("tokenizer  %s, %zu ids\n", loaded.tokenizer_desc.c_str(), tok.vocab_size());
-    const auto fit = examples::training::fit_vocabulary(*model, tok);
-    if (fit.after != fit.before)
-      std::printf("vocabulary grown %lld -> %lld rows for the tokenizer (ChipNeMo init: %zu new rows = mean of their "
-                  "sub-token embeddings, lm_head rows 0)\n",
-                  static_cast<long long>(fit.before), static_cast<long long>(fit.after), fit.initialised);
     const auto& special = loaded.special;
 
     // ---- hyper-parameters ---------------------------------------------------------------------

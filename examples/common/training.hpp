@@ -308,6 +308,40 @@ inline LoadedModel load_model(const std::optional<std::string>& model_flag, cons
   return m;
 }
 
+/// "2 layers, hidden 64, vocab 320, 0.27M parameters".
+inline std::string describe(dapt::nn::Llama<dapt::Cpu>& model) {
+  const auto& c = model.config();
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "%lld layers, hidden %lld, heads %lld (kv %lld), vocab %lld, %.2fM parameters",
+                static_cast<long long>(c.num_hidden_layers), static_cast<long long>(c.hidden_size),
+                static_cast<long long>(c.num_attention_heads), static_cast<long long>(c.num_key_value_heads),
+                static_cast<long long>(c.vocab_size), static_cast<double>(model.num_parameters()) / 1e6);
+  return buf;
+}
+
+/// load_model, then fit_vocabulary: prints where the model and the tokenizer came from and, when
+/// the tokenizer has more ids than the model has rows, how the vocabulary grew (03_dapt, 04_sft).
+inline LoadedModel load_and_fit(const std::optional<std::string>& model_flag, const std::optional<std::string>& tokenizer_flag,
+                                const fs::path& default_model, const fs::path& default_tokenizer) {
+  LoadedModel m = load_model(model_flag, tokenizer_flag, default_model, default_tokenizer);
+  std::printf("model      %s: %s\n", m.model_desc.c_str(), describe(*m.model).c_str());
+  std::printf("tokenizer  %s, %zu ids\n", m.tokenizer_desc.c_str(), m.tok.vocab_size());
+  const VocabFit fit = fit_vocabulary(*m.model, m.tok);
+  if (fit.after != fit.before)
+    std::printf("vocabulary grown %lld -> %lld rows for the tokenizer (ChipNeMo init: %zu new rows = mean of their "
+                "sub-token embeddings, lm_head rows 0)\n",
+                static_cast<long long>(fit.before), static_cast<long long>(fit.after), fit.initialised);
+  return m;
+}
+
+/// With --resume, a complete checkpoint must already be under `out`: checked before anything is
+/// loaded, so that a mistyped --out fails at once.
+inline void check_resume(const fs::path& out, bool resume) {
+  if (resume)
+    DAPT_CHECK_AS(kIo, dapt::train::latest_checkpoint(out).has_value(), "--resume: no complete checkpoint under ",
+                  out.string(), " (run once without --resume first, or point --out at the earlier run)");
+}
+
 /// Puts the tokenizer of `m` into `dir`: a copy of its files, or, for the tokenizer a GGUF embeds,
 /// a tokenizer.json and a tokenizer_config.json naming its EOS/BOS and chat template (so that a
 /// later run on this directory picks the same special tokens).
@@ -358,17 +392,6 @@ void start_or_resume(Trainer& trainer, const fs::path& out, bool resume) {
                 "the ones it reaches (pass --resume to continue instead)\n",
                 out.c_str(), static_cast<long long>(last->step));
   }
-}
-
-/// "2 layers, hidden 64, vocab 320, 0.27M parameters".
-inline std::string describe(dapt::nn::Llama<dapt::Cpu>& model) {
-  const auto& c = model.config();
-  char buf[200];
-  std::snprintf(buf, sizeof buf, "%lld layers, hidden %lld, heads %lld (kv %lld), vocab %lld, %.2fM parameters",
-                static_cast<long long>(c.num_hidden_layers), static_cast<long long>(c.hidden_size),
-                static_cast<long long>(c.num_attention_heads), static_cast<long long>(c.num_key_value_heads),
-                static_cast<long long>(c.vocab_size), static_cast<double>(model.num_parameters()) / 1e6);
-  return buf;
 }
 
 /// The mean of values[first, last) (NaN for an empty range).
