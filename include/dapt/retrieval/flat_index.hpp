@@ -325,6 +325,22 @@ class FlatIds {
     return ids;
   }
 
+  /// The checks of add(ids, vectors): kShape when `vectors` is not ids.size() rows of `dim`
+  /// floats, then check_new(ids).
+  void check_add(std::span<const std::int64_t> ids, std::span<const float> vectors, std::int64_t dim) const {
+    DAPT_CHECK_AS(kShape, vectors.size() == ids.size() * static_cast<std::size_t>(dim), "FlatIndex::add: vectors has ",
+                  vectors.size(), " floats, expected ids.size() * dim = ", ids.size(), " * ", dim);
+    check_new(ids);
+  }
+
+  /// The ids of add(vectors): kShape when `vectors` is not whole rows of `dim` floats, then
+  /// fresh(rows).
+  std::vector<std::int64_t> fresh_for(std::span<const float> vectors, std::int64_t dim) const {
+    DAPT_CHECK_AS(kShape, vectors.size() % static_cast<std::size_t>(dim) == 0, "FlatIndex::add: vectors has ",
+                  vectors.size(), " floats, not a multiple of dim = ", dim);
+    return fresh(static_cast<std::int64_t>(vectors.size() / static_cast<std::size_t>(dim)));
+  }
+
   /// Appends rows under `ids` (already checked).
   void append(std::span<const std::int64_t> ids) {
     const std::size_t old_rows = ids_.size();
@@ -553,20 +569,14 @@ class FlatIndex<Cpu> {
   /// kNumeric naming the row for NaN or Inf, and for cosine a zero vector (it has no direction).
   /// Nothing is added when anything throws.
   void add(std::span<const std::int64_t> ids, std::span<const float> vectors) {
-    const std::int64_t n = static_cast<std::int64_t>(ids.size());
-    DAPT_CHECK_AS(kShape, vectors.size() == ids.size() * static_cast<std::size_t>(dim_), "FlatIndex::add: vectors has ",
-                  vectors.size(), " floats, expected ids.size() * dim = ", n, " * ", dim_);
-    ids_.check_new(ids);
+    ids_.check_add(ids, vectors, dim_);
     append(ids, vectors);
   }
 
   /// Adds n vectors (n, dim) row-major under the next ids (next_id() ... next_id() + n - 1), and
   /// returns them. kShape when the size is not a multiple of dim; kNumeric as for add(ids, ...).
   std::vector<std::int64_t> add(std::span<const float> vectors) {
-    DAPT_CHECK_AS(kShape, vectors.size() % static_cast<std::size_t>(dim_) == 0, "FlatIndex::add: vectors has ",
-                  vectors.size(), " floats, not a multiple of dim = ", dim_);
-    const auto n = static_cast<std::int64_t>(vectors.size() / static_cast<std::size_t>(dim_));
-    std::vector<std::int64_t> ids = ids_.fresh(n);
+    std::vector<std::int64_t> ids = ids_.fresh_for(vectors, dim_);
     append(ids, vectors);
     return ids;
   }

@@ -148,19 +148,13 @@ class FlatIndex<Cuda> {
   /// kNumeric naming the row for NaN or Inf, and for cosine a zero vector; kUnsupported past
   /// 2^31 - 1 rows (the device search's limit). Nothing is added when anything throws.
   void add(std::span<const std::int64_t> ids, std::span<const float> vectors) {
-    const std::int64_t n = static_cast<std::int64_t>(ids.size());
-    DAPT_CHECK_AS(kShape, vectors.size() == ids.size() * static_cast<std::size_t>(dim_), "FlatIndex::add: vectors has ",
-                  vectors.size(), " floats, expected ids.size() * dim = ", n, " * ", dim_);
-    ids_.check_new(ids);
+    ids_.check_add(ids, vectors, dim_);
     append(ids, vectors);
   }
 
   /// Adds n vectors (n, dim) row-major under the next ids and returns them (as FlatIndex<Cpu>).
   std::vector<std::int64_t> add(std::span<const float> vectors) {
-    DAPT_CHECK_AS(kShape, vectors.size() % static_cast<std::size_t>(dim_) == 0, "FlatIndex::add: vectors has ",
-                  vectors.size(), " floats, not a multiple of dim = ", dim_);
-    const auto n = static_cast<std::int64_t>(vectors.size() / static_cast<std::size_t>(dim_));
-    std::vector<std::int64_t> ids = ids_.fresh(n);
+    std::vector<std::int64_t> ids = ids_.fresh_for(vectors, dim_);
     append(ids, vectors);
     return ids;
   }
