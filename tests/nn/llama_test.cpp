@@ -34,7 +34,10 @@ void* operator new(std::size_t n) {
   throw std::bad_alloc();
 }
 // Every replaceable form goes through malloc/free, so allocation and release always pair up
-// (AddressSanitizer checks that new and free are not mixed).
+// (AddressSanitizer checks that new and free are not mixed). GCC 13 does not know that this
+// operator new is malloc, and warns where a sized delete, inlined into a std::map, frees it.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new[](std::size_t n) { return ::operator new(n); }
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
   if (n >= 4096) g_large_allocations.fetch_add(1, std::memory_order_relaxed);
@@ -53,6 +56,7 @@ extern "C" void* aligned_alloc(std::size_t alignment, std::size_t n) noexcept {
   return posix_memalign(&p, alignment < sizeof(void*) ? sizeof(void*) : alignment, n ? n : 1) == 0 ? p : nullptr;
 }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
 
 using namespace dapt;
 namespace fs = std::filesystem;
