@@ -262,6 +262,7 @@ struct Result {
   std::string peer;                 // "safetensors 0.8.0 (numpy)"
   std::optional<double> peer_value; // empty when the peer could not run
   int threads = thread_count();     // threads the measured code was allowed to use
+  std::string device;               // the accelerator that ran it (GPU benchmarks), else empty
 
   /// > 1 when dapt is better: peer/ours for times (lower is better), ours/peer for throughputs.
   std::optional<double> ratio() const {
@@ -334,6 +335,7 @@ inline void append_results(const std::filesystem::path& dir, const std::vector<R
     if (const auto ratio = r.ratio()) o["ratio"] = *ratio;
     else o["ratio"] = nullptr;
     o["machine"] = machine;
+    if (!r.device.empty()) o["device"] = r.device;
     o["threads"] = r.threads;
     o["date"] = date;
     o["commit"] = commit;

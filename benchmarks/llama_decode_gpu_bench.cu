@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bench_util.hpp"
+#include "gpu_bench_util.cuh"
 #include "dapt/cuda.cuh"
 #include "dapt/nn/generate.hpp"
 #include "llama_bench_model.hpp"
@@ -102,6 +103,8 @@ int run(int argc, char** argv) {
   const auto opt = dapt::bench::parse_options(argc, argv,
                                               {{"--prompt-len", &prompt_len}, {"--new-tokens", &new_tokens}, {"--repeats", &repeats}});
   dapt::bench::print_header(kBenchmark);
+  const std::string device = dapt::bench::device_description();
+  std::printf("device: %s\n", device.c_str());
   const auto p = static_cast<std::int64_t>(prompt_len), n = static_cast<std::int64_t>(new_tokens);
   const int reps = static_cast<int>(repeats);
   if (n < 2 || reps < 1) throw std::runtime_error("--new-tokens must be at least 2 and --repeats at least 1");
@@ -144,7 +147,10 @@ int run(int argc, char** argv) {
     if (peer) r.peer_value = peer->side.decode_tok_s;
     results.push_back(r);
   }
-  for (auto& r : results) r.peer = peer_name;
+  for (auto& r : results) {
+    r.peer = peer_name;
+    r.device = device;
+  }
   if (!error.empty()) std::fprintf(stderr, "peer not compared: %s\n", error.c_str());
   if (!same) std::fprintf(stderr, "the fp32 greedy ids differ beyond a near-tie: not the same model or prompt\n");
   return dapt::bench::finish(kBenchmark, results, opt, same, error.empty());

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bench_util.hpp"
+#include "gpu_bench_util.cuh"
 #include "dapt/cuda.cuh"
 #include "dapt/train/trainer.hpp"
 #include "llama_bench_model.hpp"
@@ -102,6 +103,8 @@ int run(int argc, char** argv) {
   double steps = 10, warmup = 2, batch = 16, seq = 512;
   const auto opt = dapt::bench::parse_options(argc, argv, {{"--steps", &steps}, {"--warmup", &warmup}, {"--batch", &batch}, {"--seq", &seq}});
   dapt::bench::print_header(kBenchmark);
+  const std::string device = dapt::bench::device_description();
+  std::printf("device: %s\n", device.c_str());
   const auto b = static_cast<std::int64_t>(batch), t = static_cast<std::int64_t>(seq);
   const fs::path dir = opt.data_dir / "llama_bench_model";
   auto host = dapt::bench::make_bench_llama(dir);
@@ -134,7 +137,10 @@ int run(int argc, char** argv) {
     if (peer) r.peer_value = peer->tokens_per_s;
     results.push_back(r);
   }
-  for (auto& r : results) r.peer = peer_name;
+  for (auto& r : results) {
+    r.peer = peer_name;
+    r.device = device;
+  }
   if (!error.empty()) std::fprintf(stderr, "peer not compared: %s\n", error.c_str());
   if (!same) std::fprintf(stderr, "the first losses differ: not the same model or ids\n");
   return dapt::bench::finish(kBenchmark, results, opt, same, error.empty());

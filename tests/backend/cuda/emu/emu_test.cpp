@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "dapt/core/dtype.hpp"
@@ -208,6 +209,20 @@ TEST_CASE("cuda emulator: host memory handed to the device is refused", "[emu]")
   // Fresh device memory is not zero.
   DeviceBuffer<float> fresh(4);
   CHECK(fresh.read()[0] != 0.0f);
+}
+
+TEST_CASE("cuda emulator: device properties of device 0 only", "[emu]") {
+  cudaDeviceProp prop{};
+  REQUIRE(cudaGetDeviceProperties(&prop, 0) == cudaSuccess);
+  CHECK(std::string(prop.name) == "dapt CUDA emulator");
+  CHECK(prop.major == 9);
+  CHECK(prop.totalGlobalMem > 0);
+  CHECK(cudaGetDeviceProperties(&prop, 1) == cudaErrorInvalidDevice);
+  CHECK(cudaGetDeviceProperties(&prop, -1) == cudaErrorInvalidDevice);
+  cudaGetLastError();
+  int driver = 0;
+  CHECK(cudaDriverGetVersion(&driver) == cudaSuccess);
+  CHECK(driver >= 13000);
 }
 
 TEST_CASE("cuda emulator: bf16 conversion equals dapt::bf16 on every kind of float", "[emu]") {

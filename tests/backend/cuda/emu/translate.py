@@ -10,7 +10,7 @@
       -> static T a[N], b; ::dapt_emu::poison_shared(&a, sizeof(a)); ::dapt_emu::poison_shared(&b, sizeof(b));
 
 Usage: translate.py OUT_DIR SRC_ROOT:REL_DIR [SRC_ROOT:REL_DIR ...]
-Each REL_DIR under SRC_ROOT is copied whole to OUT_DIR/REL_DIR (files without launches or
+Each REL_DIR under SRC_ROOT is copied whole (but hidden folders) to OUT_DIR/REL_DIR (files without launches or
 __shared__ unchanged, so the tree is complete). A copy is written only when its text differs
 from what is there, so unchanged headers keep their timestamps and nothing rebuilds for them.
 """
@@ -149,7 +149,8 @@ def main():
     for spec in sys.argv[2:]:
         root, rel = spec.split(":", 1)
         for dirpath, dirs, files in os.walk(os.path.join(root, rel)):
-            dirs[:] = [d for d in dirs if d != "emu"]  # the emulator itself
+            # Not the emulator itself, nor hidden folders (a benchmark venv, cached data).
+            dirs[:] = [d for d in dirs if d != "emu" and not d.startswith(".")]
             for f in files:
                 src = os.path.join(dirpath, f)
                 dst = os.path.join(out_dir, os.path.relpath(src, root))

@@ -861,6 +861,31 @@ inline cudaError_t cudaGetDevice(int* d) {
 }
 inline cudaError_t cudaDeviceSynchronize() { return cudaPeekAtLastError(); }
 
+/// The fields of cudaDeviceProp that dapt reads, for the emulated device (an sm_90 part).
+struct cudaDeviceProp {
+  char name[256];
+  std::size_t totalGlobalMem;
+  int major;
+  int minor;
+  int multiProcessorCount;
+};
+inline cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int d) {
+  int n = 0;
+  cudaGetDeviceCount(&n);
+  if (d < 0 || d >= n) return dapt_emu::fail(cudaErrorInvalidDevice, "cudaGetDeviceProperties(" + std::to_string(d) + ")");
+  *prop = cudaDeviceProp{};
+  std::snprintf(prop->name, sizeof prop->name, "%s", "dapt CUDA emulator");
+  prop->totalGlobalMem = std::size_t{80} << 30;
+  prop->major = 9;
+  prop->minor = 0;
+  prop->multiProcessorCount = 132;
+  return cudaSuccess;
+}
+inline cudaError_t cudaDriverGetVersion(int* v) {
+  *v = 13000;
+  return cudaSuccess;
+}
+
 inline cudaError_t cudaMalloc(void** p, std::size_t bytes) {
   std::lock_guard<std::mutex> lock(dapt_emu::state().mutex);
   *p = nullptr;
