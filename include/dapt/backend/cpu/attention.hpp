@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include <Eigen/Core>
 
@@ -114,6 +115,7 @@ inline std::int64_t balanced_tile(std::int64_t r, std::int64_t n) { return (r & 
 /// one that includes this header.
 template <class Scalar>
 struct CpuAttention {
+  static_assert(std::is_same_v<Scalar, float>, "CpuAttention: the CPU backend computes in fp32");
   using RowMatrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   /// Rows of a (.., hd) slice inside a larger tensor: row r at data + r * stride.
   using ConstRows = Eigen::Map<const RowMatrix, Eigen::Unaligned, Eigen::OuterStride<>>;

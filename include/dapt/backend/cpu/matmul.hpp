@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include <Eigen/Core>
 
@@ -22,11 +23,12 @@ namespace dapt::backend {
 
 namespace detail {
 
-/// The CPU GEMMs; T is float (the CPU backend computes in fp32). A class template only
-/// so that Eigen's products are instantiated only in a translation unit that calls them, not in
-/// every one that includes this header.
+/// The CPU GEMMs (the CPU backend computes in fp32). A class template only so that Eigen's
+/// products are instantiated in a translation unit that calls them, not in every one that
+/// includes this header; T must be float (the packed sgemm is fp32).
 template <class T>
 struct CpuMatmul {
+  static_assert(std::is_same_v<T, float>, "CpuMatmul: the CPU backend computes in fp32");
   using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   using MapMatrix = Eigen::Map<Matrix>;
   using ConstMapMatrix = Eigen::Map<const Matrix>;
