@@ -11,7 +11,9 @@ function(run)
   message(STATUS "${out}")
 endfunction()
 
-set(common -G "${GENERATOR}" -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Release)
+# The Boost.JSON mode of the enclosing build (compiled library, or built from Boost's headers).
+set(common -G "${GENERATOR}" -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Release
+    -DDAPT_BOOST_JSON_FROM_HEADERS=${BOOST_JSON_FROM_HEADERS})
 
 # 1. install
 run(${CMAKE_COMMAND} -S "${DAPT_SOURCE_DIR}" -B "${WORK_DIR}/dapt-build" ${common}
