@@ -1,12 +1,16 @@
 /// @file flat_index_cuda.cuh
 /// @brief `dapt::retrieval::FlatIndex<Cuda>`: the exact flat index with its vectors in GPU memory
-/// (fp32, (size, dim) row-major, unit length for cosine), searched by `cuda::FlatSearch`: one fp32
-/// GEMM scores a chunk of queries against every row (pedantic cuBLAS: no TF32), then one block per
+/// ((size, dim) row-major, unit length for cosine; fp32, or bf16 at half the memory), searched by
+/// `cuda::FlatSearch`: one GEMM scores a chunk of queries against every row with fp32
+/// accumulation (fp32: pedantic cuBLAS, no TF32; bf16: the queries rounded to bf16 too, so every
+/// product is exact and only the summation order differs from the CPU), then one block per
 /// query keeps its k best (k <= cuda::kMaxTopK = 1024), ranked as `hit_before` (score descending,
 /// ties by ascending id). The ids, the checks of added rows and of queries, the cosine
 /// normalisation and the file format are FlatIndex<Cpu>'s (retrieval/flat_index.hpp, run on the
 /// host), so both indexes store the same floats, rank ties alike and read each other's files; only
-/// the order in which a dot product is summed differs (scores agree to fp32 rounding). Rows grow
+/// the order in which a dot product is summed differs (scores agree to fp32 rounding). A bf16 index
+/// stores the bf16 rounding of those floats and ranks as FlatIndex<Cpu> over the rounded vectors
+/// and queries; its files hold the rounded values widened to fp32, so they load anywhere. Rows grow
 /// by doubling, and the query, mask and result buffers are members that only grow, so once a
 /// search has run at its size it allocates nothing (the GEMM's scores go to the context's scratch,
 /// which only grows too). Reached through dapt/cuda.cuh.
@@ -21,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -28,6 +33,7 @@
 #include "dapt/backend/cuda/check.cuh"
 #include "dapt/backend/cuda/context.cuh"
 #include "dapt/backend/cuda/search.cuh"
+#include "dapt/core/dtype.hpp"
 #include "dapt/core/error.hpp"
 #include "dapt/core/tensor.hpp"
 #include "dapt/retrieval/flat_index.hpp"
@@ -78,7 +84,8 @@ inline std::int64_t flat_query_chunk(std::int64_t rows, std::int64_t queries) {
 
 }  // namespace detail
 
-/// Exact search over fp32 vectors of dimension d in GPU memory, by inner product or cosine: the
+/// Exact search over vectors of dimension d in GPU memory (fp32, or bf16: `storage`), by inner
+/// product or cosine: the
 /// interface of FlatIndex<Cpu> (ids, add, remove, search, search_batch, save, load: the same
 /// checks, errors and results up to fp32 rounding of the scores), plus `search_device` for
 /// queries already on the device.
@@ -93,12 +100,17 @@ inline std::int64_t flat_query_chunk(std::int64_t rows, std::int64_t queries) {
 template <>
 class FlatIndex<Cuda> {
  public:
-  /// An empty index of `dim`-dimensional vectors (kInvalidArgument when dim < 1). Allocates
-  /// nothing until the first add.
-  explicit FlatIndex(std::int64_t dim, Metric metric = Metric::kInnerProduct) : dim_(dim), metric_(metric) {
+  /// An empty index of `dim`-dimensional vectors (kInvalidArgument when dim < 1) stored as
+  /// `storage`: DType::kF32, or DType::kBF16 (half the memory; the vectors, normalised first for
+  /// cosine, and the queries are rounded to bf16, the scores summed in fp32); kUnsupported for
+  /// any other type. Allocates nothing until the first add.
+  explicit FlatIndex(std::int64_t dim, Metric metric = Metric::kInnerProduct, DType storage = DType::kF32)
+      : dim_(dim), metric_(metric), storage_(storage) {
     DAPT_CHECK(dim >= 1, "FlatIndex: dimension must be at least 1, got ", dim);
     DAPT_CHECK(metric == Metric::kInnerProduct || metric == Metric::kCosine, "FlatIndex: unknown metric ",
                static_cast<std::uint32_t>(metric));
+    DAPT_CHECK_AS(kUnsupported, storage == DType::kF32 || storage == DType::kBF16, "FlatIndex<Cuda>: storage ",
+                  dtype_name(storage), " is not supported (F32 or BF16)");
   }
   FlatIndex(FlatIndex&&) noexcept = default;
   FlatIndex& operator=(FlatIndex&&) noexcept = default;
@@ -107,6 +119,8 @@ class FlatIndex<Cuda> {
 
   std::int64_t dim() const noexcept { return dim_; }
   Metric metric() const noexcept { return metric_; }
+  /// The element type of the stored vectors on the device (kF32 or kBF16).
+  DType storage() const noexcept { return storage_; }
   std::int64_t size() const noexcept { return ids_.size(); }
   bool empty() const noexcept { return ids_.empty(); }
   /// The id `add(vectors)` assigns next (as FlatIndex<Cpu>::next_id).
@@ -118,28 +132,30 @@ class FlatIndex<Cuda> {
   std::span<const std::int64_t> ids() const noexcept { return ids_.ids(); }
   bool contains(std::int64_t id) const { return ids_.contains(id); }
 
-  /// The stored vectors in device memory, (size(), dim) row-major fp32 (unit length for cosine);
-  /// null while empty. Valid until the next add or remove.
-  const float* device_vectors() const noexcept { return size() ? vectors_.get() : nullptr; }
+  /// The stored vectors in device memory, (size(), dim) row-major (unit length for cosine, up to
+  /// bf16 rounding in a bf16 index); null while empty. Valid until the next add or remove. T is
+  /// float or bf16, the index's storage() (kDtype otherwise).
+  template <class T = float>
+  const T* device_vectors() const {
+    check_storage<T>("device_vectors");
+    return size() ? reinterpret_cast<const T*>(vectors_.get()) : nullptr;
+  }
   /// The ids in device memory (size()), in the row order of device_vectors() and ids().
   const std::int64_t* device_ids() const noexcept { return size() ? ids_d_.get() : nullptr; }
 
-  /// A copy of the stored vector of `id` (dim), downloaded; for cosine it is the normalised
-  /// vector. kOutOfRange when the id is not in the index.
+  /// A copy of the stored vector of `id` (dim), downloaded (widened to fp32 from bf16); for cosine
+  /// it is the normalised vector. kOutOfRange when the id is not in the index.
   std::vector<float> reconstruct(std::int64_t id) const {
     const std::int64_t row = ids_.row(id);
     check_device("reconstruct");
-    std::vector<float> out(static_cast<std::size_t>(dim_));
-    DeviceAllocator<Cuda>::copy_to_host(out.data(), vectors_.get() + row * dim_, out.size() * sizeof(float));
-    return out;
+    return download_rows(row, 1);
   }
-  /// A copy of every stored vector, (size(), dim) row-major in row order, downloaded.
+  /// A copy of every stored vector, (size(), dim) row-major in row order, downloaded (widened to
+  /// fp32 from bf16).
   std::vector<float> download_vectors() const {
-    std::vector<float> out(static_cast<std::size_t>(size()) * static_cast<std::size_t>(dim_));
-    if (out.empty()) return out;
+    if (empty()) return {};
     check_device("download_vectors");
-    DeviceAllocator<Cuda>::copy_to_host(out.data(), vectors_.get(), out.size() * sizeof(float));
-    return out;
+    return download_rows(0, size());
   }
 
   /// Adds n vectors with the given ids, uploaded to the device (the rows grow by doubling).
@@ -167,15 +183,16 @@ class FlatIndex<Cuda> {
     if (!any) return 0;
     check_device("remove");
     const cudaStream_t stream = cuda::current_stream();
-    const auto row_bytes = static_cast<std::size_t>(dim_) * sizeof(float);
+    const std::size_t row_bytes = this->row_bytes();
     std::int64_t removed = 0;
     for (std::int64_t id : ids) {
       const std::int64_t row = ids_.erase(id);
       if (row < 0) continue;
-      const std::int64_t last = ids_.size();
-      if (row != last)
-        DAPT_CUDA_CHECK(cudaMemcpyAsync(vectors_.get() + row * dim_, vectors_.get() + last * dim_, row_bytes,
-                                        cudaMemcpyDeviceToDevice, stream));
+      const auto last = static_cast<std::size_t>(ids_.size());
+      if (static_cast<std::size_t>(row) != last)
+        DAPT_CUDA_CHECK(cudaMemcpyAsync(vectors_.get() + static_cast<std::size_t>(row) * row_bytes,
+                                        vectors_.get() + last * row_bytes, row_bytes, cudaMemcpyDeviceToDevice,
+                                        stream));
       ++removed;
     }
     const std::span<const std::int64_t> left = ids_.ids();
@@ -207,47 +224,44 @@ class FlatIndex<Cuda> {
 
   /// Enqueues the search of nq queries already in device memory, for pipelines that embed on the
   /// GPU, on the current stream without waiting (the outputs are ready after its work).
-  ///   queries: (nq, dim) fp32, used as given: for cosine pass unit-length queries (nothing is
-  ///            checked on the device; a NaN score is never ranked)
+  ///   queries: (nq, dim) of the index's storage() type (fp32 or bf16; kDtype for the other),
+  ///            used as given: for cosine pass unit-length queries (nothing is checked on the
+  ///            device; a NaN score is never ranked)
   ///   top_scores: (nq, k) fp32, top_ids: (nq, k) int64, written best first; the slots past the
   ///            hits hold (id -1, score -inf): a fixed block, where search() returns shorter lists
   ///   valid: (size()) uint8 in row order (see device_ids()), nullable; 0 skips the row (a filter)
   /// kInvalidArgument for k < 1 or nq < 0, kUnsupported for k > 1024.
   void search_device(const float* queries, std::int64_t nq, std::int64_t k, float* top_scores, std::int64_t* top_ids,
                      const std::uint8_t* valid = nullptr) const {
-    check_k(k, "search_device");
-    DAPT_CHECK(nq >= 0, "FlatIndex<Cuda>::search_device: nq must be non-negative, got ", nq);
-    if (nq == 0) return;
-    check_device("search_device");
-    const std::int64_t n = size();
-    const std::int64_t chunk = detail::flat_query_chunk(n, nq);
-    for (std::int64_t q0 = 0; q0 < nq; q0 += chunk) {
-      const std::int64_t qc = std::min(chunk, nq - q0);
-      cuda::FlatSearch::search<float>(device_vectors(), queries + q0 * dim_, device_ids(), valid, n, qc, dim_, k,
-                                      top_scores + q0 * k, top_ids + q0 * k);
-    }
+    search_device_as(queries, nq, k, top_scores, top_ids, valid);
+  }
+  /// search_device for a bf16 index, with bf16 queries.
+  void search_device(const bf16* queries, std::int64_t nq, std::int64_t k, float* top_scores, std::int64_t* top_ids,
+                     const std::uint8_t* valid = nullptr) const {
+    search_device_as(queries, nq, k, top_scores, top_ids, valid);
   }
 
-  /// Writes the index to `path` in FlatIndex<Cpu>'s format (the vectors are downloaded), so
-  /// either index loads it; atomically, as there.
+  /// Writes the index to `path` in FlatIndex<Cpu>'s format (the vectors are downloaded; a bf16
+  /// index writes them widened to fp32), so either index loads it; atomically, as there.
   void save(const std::filesystem::path& path) const {
     const std::vector<float> vectors = download_vectors();
     detail::write_flat_file(path, dim_, metric_, next_id(), ids(), vectors);
   }
 
   /// Loads a file written by FlatIndex<Cpu>::save or FlatIndex<Cuda>::save and uploads it to the
-  /// current context's device. Errors as FlatIndex<Cpu>::load (kIo, kFormat naming the path),
-  /// plus kUnsupported past 2^31 - 1 rows.
-  static FlatIndex load(const std::filesystem::path& path, IndexFileOptions options = {}) {
+  /// current context's device, stored as `storage` (kBF16 rounds the file's floats). Errors as
+  /// FlatIndex<Cpu>::load (kIo, kFormat naming the path), plus kUnsupported past 2^31 - 1 rows.
+  static FlatIndex load(const std::filesystem::path& path, IndexFileOptions options = {},
+                        DType storage = DType::kF32) {
     detail::FlatFile file = detail::read_flat_file(path, options);
-    FlatIndex index(file.dim, file.metric);
+    FlatIndex index(file.dim, file.metric, storage);
     const std::int64_t n = file.ids.size();
     DAPT_CHECK_AS(kUnsupported, n <= detail::kFlatMaxDeviceRows, path.string(), ": ", n,
                   " rows exceed the device search's limit of 2^31 - 1 rows");
     if (n > 0) {
       index.reserve(n, 0);
       // From pageable (mapped) memory the copies are staged before they return: unmapping is safe.
-      DeviceAllocator<Cuda>::copy_from_host(index.vectors_.get(), file.vectors.data(), file.vectors.size_bytes());
+      index.upload_rows(0, file.vectors);
       DeviceAllocator<Cuda>::copy_from_host(index.ids_d_.get(), file.ids.ids().data(), file.ids.ids().size_bytes());
     }
     index.ids_ = std::move(file.ids);
@@ -262,6 +276,68 @@ class FlatIndex<Cuda> {
                   " (cuda::kMaxTopK); search a FlatIndex<Cpu> for more hits");
   }
 
+  /// kDtype unless T is the storage type.
+  template <class T>
+  void check_storage(const char* what) const {
+    static_assert(std::is_same_v<T, float> || std::is_same_v<T, bf16>, "FlatIndex<Cuda> stores float or bf16");
+    DAPT_CHECK_AS(kDtype, dtype_of<T> == storage_, "FlatIndex<Cuda>::", what, ": the index stores ",
+                  dtype_name(storage_), ", not ", dtype_name(dtype_of<T>));
+  }
+
+  bool is_bf16() const noexcept { return storage_ == DType::kBF16; }
+  std::size_t row_bytes() const noexcept {
+    return static_cast<std::size_t>(dim_) * (is_bf16() ? sizeof(bf16) : sizeof(float));
+  }
+
+  /// Uploads host rows (n, dim) fp32 to rows [row0, row0 + n) of the device storage, rounded to
+  /// bf16 for a bf16 index (in pieces of at most 16 MiB of staging).
+  void upload_rows(std::int64_t row0, std::span<const float> rows) {
+    std::byte* dst = vectors_.get() + static_cast<std::size_t>(row0) * row_bytes();
+    if (!is_bf16()) {
+      DeviceAllocator<Cuda>::copy_from_host(dst, rows.data(), rows.size_bytes());
+      return;
+    }
+    const std::size_t piece = std::size_t{8} << 20;  // elements
+    std::vector<bf16> staged(std::min(piece, rows.size()));
+    for (std::size_t i = 0; i < rows.size(); i += piece) {
+      const std::size_t m = std::min(piece, rows.size() - i);
+      for (std::size_t j = 0; j < m; ++j) staged[j] = bf16(rows[i + j]);
+      DeviceAllocator<Cuda>::copy_from_host(dst + i * sizeof(bf16), staged.data(), m * sizeof(bf16));
+    }
+  }
+
+  /// Rows [row0, row0 + n) of the device storage, downloaded and widened to fp32.
+  std::vector<float> download_rows(std::int64_t row0, std::int64_t n) const {
+    const auto count = static_cast<std::size_t>(n) * static_cast<std::size_t>(dim_);
+    std::vector<float> out(count);
+    const std::byte* src = vectors_.get() + static_cast<std::size_t>(row0) * row_bytes();
+    if (!is_bf16()) {
+      DeviceAllocator<Cuda>::copy_to_host(out.data(), src, count * sizeof(float));
+      return out;
+    }
+    std::vector<bf16> narrow(count);
+    DeviceAllocator<Cuda>::copy_to_host(narrow.data(), src, count * sizeof(bf16));
+    for (std::size_t i = 0; i < count; ++i) out[i] = narrow[i].to_float();
+    return out;
+  }
+
+  template <class T>
+  void search_device_as(const T* queries, std::int64_t nq, std::int64_t k, float* top_scores, std::int64_t* top_ids,
+                        const std::uint8_t* valid) const {
+    check_k(k, "search_device");
+    check_storage<T>("search_device");
+    DAPT_CHECK(nq >= 0, "FlatIndex<Cuda>::search_device: nq must be non-negative, got ", nq);
+    if (nq == 0) return;
+    check_device("search_device");
+    const std::int64_t n = size();
+    const std::int64_t chunk = detail::flat_query_chunk(n, nq);
+    for (std::int64_t q0 = 0; q0 < nq; q0 += chunk) {
+      const std::int64_t qc = std::min(chunk, nq - q0);
+      cuda::FlatSearch::search<T>(device_vectors<T>(), queries + q0 * dim_, device_ids(), valid, n, qc, dim_, k,
+                                  top_scores + q0 * k, top_ids + q0 * k);
+    }
+  }
+
   /// kDevice when the vectors live on another device than the current context's.
   void check_device(const char* what) const {
     if (device_ < 0) return;
@@ -273,7 +349,7 @@ class FlatIndex<Cuda> {
   /// Room for `rows` rows on the device (the first `keep` rows kept); sets the device on first use.
   void reserve(std::int64_t rows, std::int64_t keep) {
     if (device_ < 0) device_ = cuda::current().device();
-    vectors_.reserve(static_cast<std::size_t>(rows * dim_), static_cast<std::size_t>(keep * dim_));
+    vectors_.reserve(static_cast<std::size_t>(rows) * row_bytes(), static_cast<std::size_t>(keep) * row_bytes());
     ids_d_.reserve(static_cast<std::size_t>(rows), static_cast<std::size_t>(keep));
   }
 
@@ -298,7 +374,7 @@ class FlatIndex<Cuda> {
       rows = normalised;
     }
     reserve(old_rows + n, old_rows);
-    DeviceAllocator<Cuda>::copy_from_host(vectors_.get() + old_rows * d, rows.data(), rows.size_bytes());
+    upload_rows(old_rows, rows);
     DeviceAllocator<Cuda>::copy_from_host(ids_d_.get() + old_rows, ids.data(), ids.size_bytes());
     ids_.append(ids);
   }
@@ -327,17 +403,27 @@ class FlatIndex<Cuda> {
       valid = mask_.get();
     }
     const std::int64_t chunk = detail::flat_query_chunk(n, nq);
-    queries_.reserve(static_cast<std::size_t>(chunk * d));
+    const std::size_t query_bytes = row_bytes();  // a query is stored as a row is
+    queries_.reserve(static_cast<std::size_t>(chunk) * query_bytes);
+    if (is_bf16()) host_queries16_.resize(static_cast<std::size_t>(chunk * d));
     top_scores_.reserve(static_cast<std::size_t>(chunk * k));
     top_ids_.reserve(static_cast<std::size_t>(chunk * k));
     host_scores_.resize(static_cast<std::size_t>(chunk * k));
     host_ids_.resize(static_cast<std::size_t>(chunk * k));
     for (std::int64_t q0 = 0; q0 < nq; q0 += chunk) {
       const std::int64_t qc = std::min(chunk, nq - q0);
-      DeviceAllocator<Cuda>::copy_from_host(queries_.get(), host_queries_.data() + q0 * d,
-                                            static_cast<std::size_t>(qc * d) * sizeof(float));
-      cuda::FlatSearch::search<float>(vectors_.get(), queries_.get(), ids_d_.get(), valid, n, qc, d, k,
-                                      top_scores_.get(), top_ids_.get());
+      const float* chunk_queries = host_queries_.data() + q0 * d;
+      if (is_bf16()) {
+        for (std::size_t i = 0; i < static_cast<std::size_t>(qc * d); ++i) host_queries16_[i] = bf16(chunk_queries[i]);
+        DeviceAllocator<Cuda>::copy_from_host(queries_.get(), host_queries16_.data(),
+                                              static_cast<std::size_t>(qc) * query_bytes);
+        cuda::FlatSearch::search<bf16>(device_vectors<bf16>(), reinterpret_cast<const bf16*>(queries_.get()),
+                                       ids_d_.get(), valid, n, qc, d, k, top_scores_.get(), top_ids_.get());
+      } else {
+        DeviceAllocator<Cuda>::copy_from_host(queries_.get(), chunk_queries, static_cast<std::size_t>(qc) * query_bytes);
+        cuda::FlatSearch::search<float>(device_vectors<float>(), reinterpret_cast<const float*>(queries_.get()),
+                                        ids_d_.get(), valid, n, qc, d, k, top_scores_.get(), top_ids_.get());
+      }
       const auto slots = static_cast<std::size_t>(qc * k);
       DAPT_CUDA_CHECK(cudaMemcpyAsync(host_scores_.data(), top_scores_.get(), slots * sizeof(float),
                                       cudaMemcpyDeviceToHost, stream));
@@ -358,17 +444,19 @@ class FlatIndex<Cuda> {
 
   std::int64_t dim_;
   Metric metric_;
+  DType storage_;                                      // kF32 or kBF16: the element type of vectors_
   int device_ = -1;                                    // set by the first upload
   detail::FlatIds ids_;                                // the id of each row, the row of each id
-  detail::GrowingDeviceArray<float> vectors_;          // (capacity, dim) on the device; size() rows used
+  detail::GrowingDeviceArray<std::byte> vectors_;      // (capacity, dim) of storage_ on the device; size() rows used
   detail::GrowingDeviceArray<std::int64_t> ids_d_;     // (capacity) the ids on the device, in row order
   // Search buffers, grown on demand and reused (guarded by mutex_).
   std::unique_ptr<std::mutex> mutex_ = std::make_unique<std::mutex>();
-  mutable detail::GrowingDeviceArray<float> queries_;         // (chunk, dim)
+  mutable detail::GrowingDeviceArray<std::byte> queries_;     // (chunk, dim) of storage_
   mutable detail::GrowingDeviceArray<float> top_scores_;      // (chunk, k)
   mutable detail::GrowingDeviceArray<std::int64_t> top_ids_;  // (chunk, k)
   mutable detail::GrowingDeviceArray<std::uint8_t> mask_;     // (size) the filter's verdicts
   mutable std::vector<float> host_queries_;                   // (nq, dim) checked, normalised for cosine
+  mutable std::vector<bf16> host_queries16_;                  // (chunk, dim) their bf16 rounding (bf16 storage)
   mutable std::vector<std::uint8_t> host_mask_;
   mutable std::vector<float> host_scores_;
   mutable std::vector<std::int64_t> host_ids_;

@@ -7,7 +7,8 @@
 /// halves: every score is exact in fp32 whatever the summation order, so the lists (ids, scores,
 /// the order of ties) are equal exactly, for host and device queries. Files saved on one device
 /// load on the other, byte for byte the same file; bad input gets FlatIndex<Cpu>'s errors, and
-/// k > 1024 kUnsupported.
+/// k > 1024 kUnsupported. A bf16 index ranks as FlatIndex<Cpu> over the bf16-rounded vectors and
+/// queries (exactly, ties and all, on the grid).
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -308,6 +309,121 @@ TEST_CASE("gpu FlatIndex<Cuda> and FlatIndex<Cpu> read each other's files", "[gp
   CHECK(e.metric() == Metric::kCosine);
 }
 
+namespace {
+
+/// x rounded to bf16 and widened back: what a bf16 index stores of it.
+std::vector<float> bf16_rounded(std::span<const float> x) {
+  std::vector<float> out(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) out[i] = dapt::bf16(x[i]).to_float();
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("gpu FlatIndex<Cuda> in bf16 ranks as FlatIndex<Cpu> over the bf16-rounded vectors", "[gpu][retrieval]") {
+  using dapt::DType;
+  auto g = dapt_gpu_test::rng(505);
+  dapt_test::TempDir tmp("gpu_flat_index_bf16");
+  for (const Metric m : {Metric::kInnerProduct, Metric::kCosine}) {
+    INFO("metric " << dapt::retrieval::metric_name(m) << ", seed " << dapt_gpu_test::run_seed());
+    auto x = dapt_gpu_test::uniform(g, static_cast<std::size_t>(kN * kD));
+    duplicate_rows(g, x, kN, kD, 0.1);
+    const auto ids = shuffled_ids(g, kN);
+    FlatIndex<Cuda> gpu(kD, m, DType::kBF16);
+    CHECK(gpu.storage() == DType::kBF16);
+    for (const auto& [r0, r1] : {std::pair<std::int64_t, std::int64_t>{0, 1}, {1, 300}, {300, kN}})
+      gpu.add(std::span(ids).subspan(static_cast<std::size_t>(r0), static_cast<std::size_t>(r1 - r0)),
+              std::span(x).subspan(static_cast<std::size_t>(r0 * kD), static_cast<std::size_t>((r1 - r0) * kD)));
+    // The reference: an inner-product CPU index over the rows the fp32 index would store (cosine:
+    // normalised in fp32), rounded to bf16; its queries are prepared likewise, then rounded.
+    FlatIndex<Cpu> fp32(kD, m);
+    fp32.add(ids, x);
+    const auto rows = bf16_rounded(fp32.vectors());
+    FlatIndex<Cpu> ref(kD);
+    ref.add(ids, rows);
+    CHECK(std::ranges::equal(gpu.ids(), ref.ids()));
+    CHECK(gpu.download_vectors() == rows);
+    CHECK(gpu.reconstruct(ids[17]) == ref.reconstruct(ids[17]));
+
+    auto queries = dapt_gpu_test::uniform(g, static_cast<std::size_t>(kQ * kD));
+    std::vector<float> prepared(queries.size());
+    dapt::retrieval::detail::prepare_flat_queries(queries, kQ, kD, m, "test", prepared.data());
+    const auto ref_queries = bf16_rounded(prepared);
+    for (const std::int64_t k : {std::int64_t{1}, std::int64_t{10}, std::int64_t{1024}}) {
+      INFO("k " << k);
+      const HitLists want = ref.search_batch(ref_queries, k);
+      require_same_up_to_near_ties(gpu.search_batch(queries, k), want, ref, ref_queries);
+      require_same_up_to_near_ties(singles(gpu, queries, k), want, ref, ref_queries);
+    }
+    const Filter even = [](std::int64_t id) { return id % 2 == 0; };
+    require_same_up_to_near_ties(gpu.search_batch(queries, 10, even), ref.search_batch(ref_queries, 10, even), ref,
+                                 ref_queries);
+
+    // Device queries in bf16 (the rounded prepared ones), into a fixed (nq, k) block.
+    const std::int64_t k = 7;
+    DeviceBuffer<dapt::bf16> d_queries(ref_queries);
+    DeviceBuffer<float> d_top(static_cast<std::size_t>(kQ * k));
+    DeviceBuffer<std::int64_t> d_top_ids(static_cast<std::size_t>(kQ * k));
+    d_top.poison();
+    gpu.search_device(d_queries.get(), kQ, k, d_top.get(), d_top_ids.get());
+    const auto top = d_top.download();
+    const auto top_ids = d_top_ids.read();
+    HitLists from_device(static_cast<std::size_t>(kQ));
+    for (std::int64_t q = 0; q < kQ; ++q)
+      for (std::int64_t r = 0; r < k; ++r)
+        from_device[static_cast<std::size_t>(q)].push_back(
+            {top_ids[static_cast<std::size_t>(q * k + r)], top[static_cast<std::size_t>(q * k + r)]});
+    require_same_up_to_near_ties(from_device, ref.search_batch(ref_queries, k), ref, ref_queries);
+
+    // Removal moves whole bf16 rows; the file holds the rounded values, widened.
+    std::vector<std::int64_t> gone;
+    for (std::size_t i = 0; i < ids.size(); i += 7) gone.push_back(ids[i]);
+    CHECK(gpu.remove(gone) == ref.remove(gone));
+    CHECK(std::ranges::equal(gpu.ids(), ref.ids()));
+    CHECK(gpu.download_vectors() == std::vector<float>(ref.vectors().begin(), ref.vectors().end()));
+    const fs::path saved = tmp.path / "bf16.flat";
+    gpu.save(saved);
+    const auto on_cpu = FlatIndex<Cpu>::load(saved);
+    CHECK(on_cpu.metric() == m);
+    CHECK(std::ranges::equal(on_cpu.vectors(), ref.vectors()));
+    const auto again = FlatIndex<Cuda>::load(saved, {}, DType::kBF16);  // rounding rounded values: no change
+    CHECK(again.storage() == DType::kBF16);
+    CHECK(again.download_vectors() == std::vector<float>(ref.vectors().begin(), ref.vectors().end()));
+    // An fp32 file loaded into bf16 storage is rounded on the way.
+    const fs::path full = tmp.path / "fp32.flat";
+    fp32.save(full);
+    CHECK(FlatIndex<Cuda>::load(full, {}, DType::kBF16).download_vectors() == rows);
+  }
+}
+
+TEST_CASE("gpu FlatIndex<Cuda> in bf16: exact data ranks exactly as the CPU, and types are checked", "[gpu][retrieval]") {
+  using dapt::DType;
+  auto g = dapt_gpu_test::rng(506);
+  // Halves are exact in bf16, so every score is exact: the lists equal the CPU's, ties and all.
+  auto x = grid(g, static_cast<std::size_t>(kN * kD));
+  duplicate_rows(g, x, kN, kD, 0.3);
+  const auto ids = shuffled_ids(g, kN);
+  FlatIndex<Cpu> cpu(kD);
+  FlatIndex<Cuda> gpu(kD, Metric::kInnerProduct, DType::kBF16);
+  cpu.add(ids, x);
+  gpu.add(ids, x);
+  const auto queries = grid(g, static_cast<std::size_t>(kQ * kD));
+  for (const std::int64_t k : {std::int64_t{1}, std::int64_t{10}, std::int64_t{1024}})
+    CHECK(gpu.search_batch(queries, k) == cpu.search_batch(queries, k));
+
+  REQUIRE_DAPT_ERROR(FlatIndex<Cuda>(4, Metric::kInnerProduct, DType::kF16), kUnsupported, "F16");
+  REQUIRE_DAPT_ERROR(gpu.device_vectors<float>(), kDtype, "BF16");
+  CHECK(gpu.device_vectors<dapt::bf16>() != nullptr);
+  DeviceBuffer<float> d_f32(queries), d_top(static_cast<std::size_t>(kQ));
+  DeviceBuffer<dapt::bf16> d_bf16(queries);
+  DeviceBuffer<std::int64_t> d_top_ids(static_cast<std::size_t>(kQ));
+  REQUIRE_DAPT_ERROR(gpu.search_device(d_f32.get(), kQ, 1, d_top.get(), d_top_ids.get()), kDtype, "stores BF16");
+  FlatIndex<Cuda> fp32(kD);
+  fp32.add(ids, x);
+  REQUIRE_DAPT_ERROR(fp32.search_device(d_bf16.get(), kQ, 1, d_top.get(), d_top_ids.get()), kDtype, "stores F32");
+  REQUIRE_DAPT_ERROR(fp32.device_vectors<dapt::bf16>(), kDtype, "F32");
+}
+
 TEST_CASE("gpu FlatIndex<Cuda> refuses bad input with FlatIndex<Cpu>'s errors", "[gpu][retrieval]") {
   auto g = dapt_gpu_test::rng(504);
   REQUIRE_DAPT_ERROR(FlatIndex<Cuda>(0), kInvalidArgument, "dimension");
@@ -348,8 +464,8 @@ TEST_CASE("gpu FlatIndex<Cuda> refuses bad input with FlatIndex<Cpu>'s errors", 
   REQUIRE_DAPT_ERROR(index.search(nan_q, 1), kNumeric, "query 0");
   DeviceBuffer<float> d_top(1);
   DeviceBuffer<std::int64_t> d_top_ids(1);
-  REQUIRE_DAPT_ERROR(index.search_device(nullptr, 1, 1025, d_top.get(), d_top_ids.get()), kUnsupported, "1024");
-  REQUIRE_DAPT_ERROR(index.search_device(nullptr, -1, 1, d_top.get(), d_top_ids.get()), kInvalidArgument, "nq");
+  REQUIRE_DAPT_ERROR(index.search_device(static_cast<const float*>(nullptr), 1, 1025, d_top.get(), d_top_ids.get()), kUnsupported, "1024");
+  REQUIRE_DAPT_ERROR(index.search_device(static_cast<const float*>(nullptr), -1, 1, d_top.get(), d_top_ids.get()), kInvalidArgument, "nq");
 
   FlatIndex<Cuda> cosine(3, Metric::kCosine);
   REQUIRE_DAPT_ERROR(cosine.add(std::vector<float>{1, 2, 3, 0, 0, 0}), kNumeric, "row 1");
