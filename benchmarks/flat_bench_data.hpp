@@ -1,21 +1,20 @@
 /// @file flat_bench_data.hpp
 /// @brief The data of the flat-index benchmarks (flat_index_bench on the CPU, flat_index_gpu_bench
-/// on the GPU): clustered gaussian vectors from a counter-based generator, cached as .npy files in
-/// the bench data folder so that the Python peers load exactly the same floats, and the recall of
-/// one side's id lists against the other's.
+/// on the GPU): clustered gaussian vectors from a counter-based generator, cached as .npy files
+/// (npy.hpp) in the bench data folder so that the Python peers load exactly the same floats, and
+/// the recall of one side's id lists against the other's.
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "bench_util.hpp"
+#include "npy.hpp"
 
 namespace dapt::bench {
 
@@ -45,57 +44,20 @@ inline std::vector<float> clustered(std::int64_t n, std::int64_t d, std::uint64_
   return out;
 }
 
-/// Writes a float32 (n, d) array as .npy version 1.0 (header padded to 64 bytes).
-inline void write_npy(const std::filesystem::path& path, const std::vector<float>& v, std::int64_t n,
-                      std::int64_t d) {
-  std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(n) + ", " +
-                     std::to_string(d) + "), }";
-  const std::size_t unpadded = 10 + dict.size() + 1;
-  dict.append((64 - unpadded % 64) % 64, ' ');
-  dict += '\n';
-  std::string head = "\x93NUMPY";
-  head += '\x01';
-  head += '\x00';
-  head += static_cast<char>(dict.size() & 0xff);
-  head += static_cast<char>(dict.size() >> 8);
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << head << dict;
-    out.write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(float)));
-    if (!out) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  std::filesystem::rename(tmp, path);
-}
-
-/// Reads back an (n, d) float32 .npy written by write_npy; empty when absent or of another size.
-inline std::vector<float> read_npy(const std::filesystem::path& path, std::int64_t n, std::int64_t d) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
-  char head[10];
-  if (!in.read(head, 10) || std::memcmp(head, "\x93NUMPY\x01\x00", 8) != 0) return {};
-  const std::size_t header = static_cast<unsigned char>(head[8]) | static_cast<std::size_t>(static_cast<unsigned char>(head[9])) << 8;
-  const std::size_t bytes = static_cast<std::size_t>(n * d) * sizeof(float);
-  std::error_code ec;
-  if (std::filesystem::file_size(path, ec) != 10 + header + bytes) return {};
-  in.seekg(static_cast<std::streamoff>(10 + header));
-  std::vector<float> v(static_cast<std::size_t>(n * d));
-  if (!in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(bytes))) return {};
-  return v;
-}
-
 /// The (n, d) stream `seed`, from the cache file when it is there, else generated and cached.
 inline std::vector<float> dataset(const std::filesystem::path& dir, const std::string& name, std::int64_t n,
                                   std::int64_t d, std::uint64_t seed, std::filesystem::path& path) {
   std::filesystem::create_directories(dir);
   path = dir / ("flat_" + name + "_" + std::to_string(n) + "x" + std::to_string(d) + "_s" + std::to_string(seed) + "_v1.npy");
-  std::vector<float> v = read_npy(path, n, d);
-  if (v.empty()) {
-    std::printf("generating %s\n", path.filename().c_str());
-    std::fflush(stdout);
-    v = clustered(n, d, seed);
-    write_npy(path, v, n, d);
+  try {
+    if (const auto a = read_npy(path, "<f4", sizeof(float)); a && a->rows == n && a->cols == d) return as_floats(*a);
+  } catch (const std::runtime_error&) {
+    // not a cache file of ours (damaged, say): made again below
   }
+  std::printf("generating %s\n", path.filename().c_str());
+  std::fflush(stdout);
+  std::vector<float> v = clustered(n, d, seed);
+  write_npy(path, v.data(), "<f4", sizeof(float), n, d);
   return v;
 }
 
