@@ -24,6 +24,15 @@ run(${CMAKE_COMMAND} --install "${WORK_DIR}/dapt-build")
 if(NOT EXISTS "${WORK_DIR}/prefix/include/dapt/dapt.hpp")
   message(FATAL_ERROR "install did not copy the headers")
 endif()
+# Built from Boost's headers, the package carries its Boost.JSON and asks Boost for no component.
+file(GLOB boost_json_lib "${WORK_DIR}/prefix/lib*/libdapt_boost_json.a")
+file(READ "${WORK_DIR}/prefix/share/dapt/cmake/daptConfig.cmake" config)
+string(FIND "${config}" "CONFIG COMPONENTS json" asks_json)
+if(BOOST_JSON_FROM_HEADERS AND (NOT boost_json_lib OR NOT asks_json EQUAL -1))
+  message(FATAL_ERROR "Boost.JSON from headers: the install lacks libdapt_boost_json.a or still asks Boost for json")
+elseif(NOT BOOST_JSON_FROM_HEADERS AND (boost_json_lib OR asks_json EQUAL -1))
+  message(FATAL_ERROR "compiled Boost.JSON: the install carries libdapt_boost_json.a or does not ask Boost for json")
+endif()
 
 # 2. find_package consumer
 run(${CMAKE_COMMAND} -S "${DAPT_SOURCE_DIR}/tests/package/consumer" -B "${WORK_DIR}/consumer"
