@@ -1,8 +1,9 @@
 /// @file extern_templates.hpp
 /// @brief Opt-in compile-time saver for programs with several translation units: declares the CPU
-/// model classes (the LLaMA layers and model, the embedder, the Trainer for full and LoRA
-/// fine-tuning of both) as explicit instantiations made elsewhere, so a source file that includes
-/// this header compiles its calls into them without instantiating their member functions again.
+/// model classes (the LLaMA layers and model, the embedder and its contrastive model, the Trainer
+/// for full and LoRA fine-tuning of both) as explicit instantiations made elsewhere, so a source
+/// file that includes this header compiles its calls into them without instantiating their member
+/// functions again.
 /// Exactly one source file of the program must make the instantiations:
 /// ```cpp
 /// #define DAPT_INSTANTIATE_EXTERN_TEMPLATES
@@ -28,6 +29,7 @@
   prefix template class ::dapt::nn::LlamaTrunk<::dapt::Cpu>;                                        \
   prefix template class ::dapt::nn::Llama<::dapt::Cpu>;                                             \
   prefix template class ::dapt::embed::Embedder<::dapt::Cpu>;                                       \
+  prefix template class ::dapt::embed::BasicContrastiveModel<::dapt::Cpu>;                          \
   prefix template class ::dapt::train::Trainer<::dapt::train::Full, ::dapt::Cpu>;                   \
   prefix template class ::dapt::train::Trainer<::dapt::train::Lora, ::dapt::Cpu>;                   \
   prefix template class ::dapt::train::Trainer<::dapt::train::Full, ::dapt::Cpu, ::dapt::embed::ContrastiveModel>; \

@@ -27,6 +27,7 @@
 #include <cstring>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <Eigen/Core>
@@ -59,10 +60,13 @@ struct InfoNceResult {
 /// passage-to-query direction over the positives (candidates: the B queries, minus those whose
 /// positive has the same key) and averages the two. With `dq`/`dp` given ((B, C), (P, C)), writes
 /// grad_scale * d(sum)/d(q, p) and, when `dlog_scale` is non-null, adds grad_scale *
-/// d(sum)/d(log scale) to it.
-inline InfoNceResult info_nce(const TensorView<Cpu>& q, const TensorView<Cpu>& p, std::span<const std::int64_t> keys,
-                              double scale, bool symmetric, double grad_scale = 1.0, const TensorView<Cpu>& dq = {},
-                              const TensorView<Cpu>& dp = {}, double* dlog_scale = nullptr) {
+/// d(sum)/d(log scale) to it. (A template only so that its Eigen products are compiled where it
+/// is called: Scalar is float, the default; call it as info_nce(...).)
+template <class Scalar = float>
+InfoNceResult info_nce(const TensorView<Cpu>& q, const TensorView<Cpu>& p, std::span<const std::int64_t> keys,
+                       double scale, bool symmetric, double grad_scale = 1.0, const TensorView<Cpu>& dq = {},
+                       const TensorView<Cpu>& dp = {}, double* dlog_scale = nullptr) {
+  static_assert(std::is_same_v<Scalar, float>, "info_nce: the embeddings are F32");
   DAPT_CHECK_AS(kShape, q.rank() == 2 && p.rank() == 2 && q.dim(1) == p.dim(1) && p.dim(0) >= q.dim(0),
                 "info_nce: q (B, C) and p (P >= B, C) expected, got ", q.shape().str(), " and ", p.shape().str());
   DAPT_CHECK_AS(kDtype, q.dtype() == DType::kF32 && p.dtype() == DType::kF32, "info_nce: q and p must be F32");
@@ -157,18 +161,24 @@ struct ContrastiveOptions {
 
 /// An embedder with its contrastive loss, in the shape `train::Trainer` trains: parameters by
 /// `visit_parameters` (the embedder's, plus "logit_scale" when the temperature is learned) and a
-/// step by `forward_backward(ids, labels, options)`. Holds a reference to the embedder.
-class ContrastiveModel {
+/// step by `forward_backward(ids, labels, options)`. Holds a reference to the embedder. Use it as
+/// `ContrastiveModel` (below): it is a template only so that its members, and the Embedder<Cpu>
+/// members they call, are compiled where a program uses them rather than in every source that
+/// includes this header; only Device = Cpu exists (the InfoNCE runs on the host).
+template <class Device>
+class BasicContrastiveModel {
+  static_assert(std::is_same_v<Device, Cpu>, "ContrastiveModel: only the CPU backend has a contrastive loss");
+
  public:
-  ContrastiveModel(Embedder<Cpu>& embedder, ContrastiveOptions options) : e_(embedder), o_(options) {
+  BasicContrastiveModel(Embedder<Cpu>& embedder, ContrastiveOptions options) : e_(embedder), o_(options) {
     o_.validate();
     Tensor<Cpu> v = Tensor<Cpu>::empty({1}, DType::kF32);
     v.data<float>()[0] = static_cast<float>(std::log(1.0 / o_.temperature));
     logit_scale_ = nn::Param<Cpu>(std::move(v), o_.learn_temperature);
     logit_scale_.decay = false;
   }
-  ContrastiveModel(const ContrastiveModel&) = delete;
-  ContrastiveModel& operator=(const ContrastiveModel&) = delete;
+  BasicContrastiveModel(const BasicContrastiveModel&) = delete;
+  BasicContrastiveModel& operator=(const BasicContrastiveModel&) = delete;
 
   Embedder<Cpu>& embedder() noexcept { return e_; }
   const ContrastiveOptions& options() const noexcept { return o_; }
@@ -331,7 +341,13 @@ class ContrastiveModel {
   nn::Buffer<Cpu> ids_, mask_, cids_, cmask_, emb_, demb_;
 };
 
+/// The contrastive model of an Embedder<Cpu>, for train::Trainer<Full or Lora, Cpu, ContrastiveModel>.
+using ContrastiveModel = BasicContrastiveModel<Cpu>;
+
 /// LoRA targets of the contrastive model: its embedder's.
-inline void visit_linears(ContrastiveModel& m, const nn::LinearVisitor<Cpu>& fn) { visit_linears(m.embedder(), fn); }
+template <class Device>
+void visit_linears(BasicContrastiveModel<Device>& m, const std::type_identity_t<nn::LinearVisitor<Device>>& fn) {
+  visit_linears(m.embedder(), fn);
+}
 
 }  // namespace dapt::embed
