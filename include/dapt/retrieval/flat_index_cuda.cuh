@@ -261,7 +261,8 @@ class FlatIndex<Cuda> {
     if (n > 0) {
       index.reserve(n, 0);
       // From pageable (mapped) memory the copies are staged before they return: unmapping is safe.
-      index.upload_rows(0, file.vectors);
+      std::vector<bf16> staging;
+      index.to_device(index.vectors_.get(), file.vectors, staging);
       DeviceAllocator<Cuda>::copy_from_host(index.ids_d_.get(), file.ids.ids().data(), file.ids.ids().size_bytes());
     }
     index.ids_ = std::move(file.ids);
@@ -289,21 +290,34 @@ class FlatIndex<Cuda> {
     return static_cast<std::size_t>(dim_) * (is_bf16() ? sizeof(bf16) : sizeof(float));
   }
 
-  /// Uploads host rows (n, dim) fp32 to rows [row0, row0 + n) of the device storage, rounded to
-  /// bf16 for a bf16 index (in pieces of at most 16 MiB of staging).
-  void upload_rows(std::int64_t row0, std::span<const float> rows) {
-    std::byte* dst = vectors_.get() + static_cast<std::size_t>(row0) * row_bytes();
+  /// Copies host fp32 values (rows or queries) to device memory at `dst` in the storage type: as
+  /// they are for fp32; for bf16 rounded through `staging`, in pieces of at most 8M elements (a
+  /// search passes a member, so a repeated search allocates nothing). The copies from pageable
+  /// memory are staged before they return, so `staging` is free again afterwards.
+  void to_device(std::byte* dst, std::span<const float> src, std::vector<bf16>& staging) const {
     if (!is_bf16()) {
-      DeviceAllocator<Cuda>::copy_from_host(dst, rows.data(), rows.size_bytes());
+      DeviceAllocator<Cuda>::copy_from_host(dst, src.data(), src.size_bytes());
       return;
     }
-    const std::size_t piece = std::size_t{8} << 20;  // elements
-    std::vector<bf16> staged(std::min(piece, rows.size()));
-    for (std::size_t i = 0; i < rows.size(); i += piece) {
-      const std::size_t m = std::min(piece, rows.size() - i);
-      for (std::size_t j = 0; j < m; ++j) staged[j] = bf16(rows[i + j]);
-      DeviceAllocator<Cuda>::copy_from_host(dst + i * sizeof(bf16), staged.data(), m * sizeof(bf16));
+    const std::size_t piece = std::min(std::size_t{8} << 20, src.size());
+    if (staging.size() < piece) staging.resize(piece);
+    for (std::size_t i = 0; i < src.size(); i += piece) {
+      const std::size_t m = std::min(piece, src.size() - i);
+      for (std::size_t j = 0; j < m; ++j) staging[j] = bf16(src[i + j]);
+      DeviceAllocator<Cuda>::copy_from_host(dst + i * sizeof(bf16), staging.data(), m * sizeof(bf16));
     }
+  }
+
+  /// One GEMM and top-k of qc device queries, in the storage type, against every row.
+  void search_rows(const std::byte* queries, std::int64_t qc, std::int64_t k, const std::uint8_t* valid,
+                   float* top_scores, std::int64_t* top_ids) const {
+    const std::int64_t n = size();
+    if (is_bf16())
+      cuda::FlatSearch::search<bf16>(device_vectors<bf16>(), reinterpret_cast<const bf16*>(queries), ids_d_.get(),
+                                     valid, n, qc, dim_, k, top_scores, top_ids);
+    else
+      cuda::FlatSearch::search<float>(device_vectors<float>(), reinterpret_cast<const float*>(queries), ids_d_.get(),
+                                      valid, n, qc, dim_, k, top_scores, top_ids);
   }
 
   /// Rows [row0, row0 + n) of the device storage, downloaded and widened to fp32.
@@ -331,11 +345,9 @@ class FlatIndex<Cuda> {
     check_device("search_device");
     const std::int64_t n = size();
     const std::int64_t chunk = detail::flat_query_chunk(n, nq);
-    for (std::int64_t q0 = 0; q0 < nq; q0 += chunk) {
-      const std::int64_t qc = std::min(chunk, nq - q0);
-      cuda::FlatSearch::search<T>(device_vectors<T>(), queries + q0 * dim_, device_ids(), valid, n, qc, dim_, k,
-                                  top_scores + q0 * k, top_ids + q0 * k);
-    }
+    for (std::int64_t q0 = 0; q0 < nq; q0 += chunk)
+      search_rows(reinterpret_cast<const std::byte*>(queries + q0 * dim_), std::min(chunk, nq - q0), k, valid,
+                  top_scores + q0 * k, top_ids + q0 * k);
   }
 
   /// kDevice when the vectors live on another device than the current context's.
@@ -374,7 +386,8 @@ class FlatIndex<Cuda> {
       rows = normalised;
     }
     reserve(old_rows + n, old_rows);
-    upload_rows(old_rows, rows);
+    std::vector<bf16> staging;
+    to_device(vectors_.get() + static_cast<std::size_t>(old_rows) * row_bytes(), rows, staging);
     DeviceAllocator<Cuda>::copy_from_host(ids_d_.get() + old_rows, ids.data(), ids.size_bytes());
     ids_.append(ids);
   }
@@ -403,27 +416,17 @@ class FlatIndex<Cuda> {
       valid = mask_.get();
     }
     const std::int64_t chunk = detail::flat_query_chunk(n, nq);
-    const std::size_t query_bytes = row_bytes();  // a query is stored as a row is
-    queries_.reserve(static_cast<std::size_t>(chunk) * query_bytes);
-    if (is_bf16()) host_queries16_.resize(static_cast<std::size_t>(chunk * d));
+    queries_.reserve(static_cast<std::size_t>(chunk) * row_bytes());  // a query is stored as a row is
     top_scores_.reserve(static_cast<std::size_t>(chunk * k));
     top_ids_.reserve(static_cast<std::size_t>(chunk * k));
     host_scores_.resize(static_cast<std::size_t>(chunk * k));
     host_ids_.resize(static_cast<std::size_t>(chunk * k));
     for (std::int64_t q0 = 0; q0 < nq; q0 += chunk) {
       const std::int64_t qc = std::min(chunk, nq - q0);
-      const float* chunk_queries = host_queries_.data() + q0 * d;
-      if (is_bf16()) {
-        for (std::size_t i = 0; i < static_cast<std::size_t>(qc * d); ++i) host_queries16_[i] = bf16(chunk_queries[i]);
-        DeviceAllocator<Cuda>::copy_from_host(queries_.get(), host_queries16_.data(),
-                                              static_cast<std::size_t>(qc) * query_bytes);
-        cuda::FlatSearch::search<bf16>(device_vectors<bf16>(), reinterpret_cast<const bf16*>(queries_.get()),
-                                       ids_d_.get(), valid, n, qc, d, k, top_scores_.get(), top_ids_.get());
-      } else {
-        DeviceAllocator<Cuda>::copy_from_host(queries_.get(), chunk_queries, static_cast<std::size_t>(qc) * query_bytes);
-        cuda::FlatSearch::search<float>(device_vectors<float>(), reinterpret_cast<const float*>(queries_.get()),
-                                        ids_d_.get(), valid, n, qc, d, k, top_scores_.get(), top_ids_.get());
-      }
+      to_device(queries_.get(), std::span<const float>(host_queries_).subspan(static_cast<std::size_t>(q0 * d),
+                                                                               static_cast<std::size_t>(qc * d)),
+                host_queries16_);
+      search_rows(queries_.get(), qc, k, valid, top_scores_.get(), top_ids_.get());
       const auto slots = static_cast<std::size_t>(qc * k);
       DAPT_CUDA_CHECK(cudaMemcpyAsync(host_scores_.data(), top_scores_.get(), slots * sizeof(float),
                                       cudaMemcpyDeviceToHost, stream));
@@ -456,7 +459,7 @@ class FlatIndex<Cuda> {
   mutable detail::GrowingDeviceArray<std::int64_t> top_ids_;  // (chunk, k)
   mutable detail::GrowingDeviceArray<std::uint8_t> mask_;     // (size) the filter's verdicts
   mutable std::vector<float> host_queries_;                   // (nq, dim) checked, normalised for cosine
-  mutable std::vector<bf16> host_queries16_;                  // (chunk, dim) their bf16 rounding (bf16 storage)
+  mutable std::vector<bf16> host_queries16_;                  // staging of their bf16 rounding (bf16 storage)
   mutable std::vector<std::uint8_t> host_mask_;
   mutable std::vector<float> host_scores_;
   mutable std::vector<std::int64_t> host_ids_;
