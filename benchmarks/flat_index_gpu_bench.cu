@@ -6,7 +6,7 @@
 // batch of queries in one call, in queries/s, and (b) single queries one call at a time, the
 // median latency. Our index is freed before the peer runs, so the two never share the device.
 // The fp32 ids must agree with the peer's (recall@k >= 0.99, the rest being rounding ties), else
-// nothing is recorded; the bf16 recall against the peer's bf16 is printed.
+// nothing is recorded; in bf16 the recall of each side against the fp32 peer's ids is printed.
 //   flat_index_gpu_bench [--size 1000000] [--dim 384] [--queries 1000] [--k 10] [--single 20] [--reps 5]
 #include <algorithm>
 #include <chrono>
@@ -119,6 +119,7 @@ int run(int argc, char** argv) {
   std::vector<Result> results;
   bool same = true, peer_ran = true;
   std::string peer_name = "torch (matmul + topk)";
+  std::optional<Side> exact;  // the fp32 peer's, the reference of the bf16 recall
   for (const auto& [storage, label] : {std::pair{DType::kF32, "float32"}, std::pair{DType::kBF16, "bf16"}}) {
     const Side ours = run_ours(x, q, d, k, storage, nreps, nsingle);
     const double gb = static_cast<double>(n * d) * (storage == DType::kF32 ? 4.0 : 2.0) / 1e9;
@@ -142,6 +143,14 @@ int run(int argc, char** argv) {
         std::fprintf(stderr, "fp32 results differ from the peer's (recall %.4f / %.4f): not the same work\n", rb, rs);
         same = false;
       }
+      if (storage == DType::kF32) exact = peer;
+      if (storage == DType::kBF16 && exact)
+        std::printf("bf16 recall@%lld against the fp32 peer's ids: ours batch %.4f, single %.4f; the peer's bf16 batch"
+                    " %.4f, single %.4f\n",
+                    static_cast<long long>(k), dapt::bench::recall(ours.batch_ids, exact->batch_ids),
+                    dapt::bench::recall(ours.single_ids, exact->single_ids),
+                    dapt::bench::recall(peer->batch_ids, exact->batch_ids),
+                    dapt::bench::recall(peer->single_ids, exact->single_ids));
     }
     char shape[96];
     std::snprintf(shape, sizeof shape, " (%lldx%lld %s, k=%lld)", static_cast<long long>(n),

@@ -3,7 +3,8 @@
 /// descending, ties by ascending id): scores built with heavy ties so that the k-th place falls
 /// inside a tie, -0 beside +0, NaN (never ranked), -inf and +inf, a validity mask, caller ids that
 /// are not in row order (a few negative), k from 1 past N up to 1024, a query with nothing
-/// rankable and an empty database (every slot id -1, score -inf). Then the whole search (GEMM +
+/// rankable and an empty database (every slot id -1, score -inf), each in one stage and in two
+/// (segments smaller and larger than k), and distinct clustered scores over several segments. Then the whole search (GEMM +
 /// top-k) in fp32 and bf16 through cuBLASLt and the cublasGemmEx fallback: its scores against a
 /// double reference, its top-k exactly the brute-force ranking of those scores.
 #include <cublas_v2.h>
@@ -92,10 +93,11 @@ std::vector<std::int64_t> shuffled_ids(std::mt19937_64& g, std::int64_t n) {
 }
 
 /// FlatSearch::topk of host scores, ids (empty: the row index) and validity bytes (empty: all
-/// valid) on the device; the number of slots that differ from the brute force.
+/// valid) on the device, at `segment_rows` rows per first-stage segment (0: its own choice); the
+/// number of slots that differ from the brute force.
 std::int64_t device_topk_mismatches(const std::vector<float>& scores, const std::vector<std::int64_t>& ids,
                                     const std::vector<std::uint8_t>& valid, std::int64_t q, std::int64_t n,
-                                    std::int64_t k) {
+                                    std::int64_t k, std::int64_t segment_rows = 0) {
   DeviceBuffer<float> d_scores(scores), d_top(static_cast<std::size_t>(q * k));
   DeviceBuffer<std::int64_t> d_ids(ids.size()), d_top_ids(static_cast<std::size_t>(q * k));
   DeviceBuffer<std::uint8_t> d_valid(valid.size());
@@ -103,7 +105,8 @@ std::int64_t device_topk_mismatches(const std::vector<float>& scores, const std:
   d_valid.write(valid);
   d_top.poison();
   dapt::cuda::FlatSearch::topk(d_scores.get(), ids.empty() ? nullptr : d_ids.get(),
-                               valid.empty() ? nullptr : d_valid.get(), q, n, k, d_top.get(), d_top_ids.get());
+                               valid.empty() ? nullptr : d_valid.get(), q, n, k, d_top.get(), d_top_ids.get(),
+                               segment_rows);
   return mismatches(d_top.download(), d_top_ids.read(), brute_topk(scores, ids, valid, q, n, k));
 }
 
@@ -130,8 +133,40 @@ TEST_CASE("gpu search: top-k of tied scores matches the brute-force ranking", "[
             std::bernoulli_distribution keep(0.8);
             for (std::int64_t i = 0; i < n; ++i) valid.push_back(keep(g) ? 1 : 0);
           }
-          REQUIRE(device_topk_mismatches(scores, ids, valid, q, n, k) == 0);
+          // One stage (n fits in a segment), then two: segments smaller than k (every candidate
+          // taken, many empty) and larger (the k-th score's tie spread over segments).
+          for (const std::int64_t segment_rows : {std::int64_t{0}, std::int64_t{61}, std::int64_t{1000}}) {
+            INFO("segment rows " << segment_rows);
+            REQUIRE(device_topk_mismatches(scores, ids, valid, q, n, k, segment_rows) == 0);
+          }
         }
+}
+
+TEST_CASE("gpu search: the two-stage top-k over many segments ranks like the brute force", "[gpu][search]") {
+  // Distinct scores clustered in a narrow range (they share their high key bytes, as a real
+  // index's scores do), over more rows than one segment: flat_topk's own segments (8192 rows, so
+  // 3 of them for k <= 1024 at n = 20000) and smaller ones.
+  auto g = dapt_gpu_test::rng(403);
+  const std::int64_t q = 3, n = 20000;
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  std::vector<float> scores(static_cast<std::size_t>(q * n));
+  for (auto& x : scores) x = 0.8f + 1e-3f * u(g);
+  const auto ids = shuffled_ids(g, n);
+  std::vector<std::uint8_t> valid(static_cast<std::size_t>(n), 1);
+  for (std::int64_t i = 0; i < n; i += 7) valid[static_cast<std::size_t>(i)] = 0;
+  REQUIRE(dapt::cuda::flat_topk_workspace(q, n, 10) > 0);
+  REQUIRE(dapt::cuda::flat_topk_workspace(q, 8192, 10) == 0);
+  for (const std::int64_t k : {std::int64_t{1}, std::int64_t{10}, std::int64_t{100}, std::int64_t{1024}})
+    for (const std::int64_t segment_rows : {std::int64_t{0}, std::int64_t{777}}) {
+      INFO("k " << k << " segment rows " << segment_rows);
+      REQUIRE(device_topk_mismatches(scores, {}, {}, q, n, k, segment_rows) == 0);
+      REQUIRE(device_topk_mismatches(scores, ids, valid, q, n, k, segment_rows) == 0);
+    }
+  // The launcher wants its workspace when there are segments.
+  DeviceBuffer<float> d_scores(scores), d_top(static_cast<std::size_t>(q * 10));
+  DeviceBuffer<std::int64_t> d_top_ids(static_cast<std::size_t>(q * 10));
+  REQUIRE(dapt::cuda::flat_topk(d_scores.get(), nullptr, nullptr, q, n, 10, d_top.get(), d_top_ids.get(), nullptr,
+                                dapt::cuda::current_stream()) == cudaErrorInvalidValue);
 }
 
 TEST_CASE("gpu search: repeated ids at the k-th score never displace a better row", "[gpu][search]") {
@@ -146,6 +181,7 @@ TEST_CASE("gpu search: repeated ids at the k-th score never displace a better ro
     for (std::int64_t i = 0; i < n; ++i) ids[static_cast<std::size_t>(i)] = i % 97 - 20;
     std::shuffle(ids.begin(), ids.end(), g);
     REQUIRE(device_topk_mismatches(scores, ids, {}, q, n, k) == 0);
+    REQUIRE(device_topk_mismatches(scores, ids, {}, q, n, k, 500) == 0);  // equal (score, id) across segments
   }
 }
 
@@ -198,7 +234,7 @@ TEMPLATE_TEST_CASE("gpu search: flat_search scores by GEMM and ranks like the br
         auto r = dapt::cuda::gemm_resources(dapt::cuda::current());
         r.lt = nullptr;
         REQUIRE(dapt::cuda::flat_search<T>(d_db.get(), d_q.get(), d_ids.get(), d_valid.get(), n, q, d, k,
-                                           d_scores.get(), d_top.get(), d_top_ids.get(), r,
+                                           d_scores.get(), d_top.get(), d_top_ids.get(), nullptr, r,
                                            dapt::cuda::current_stream()) == CUBLAS_STATUS_SUCCESS);
       }
       const auto scores = d_scores.download();
