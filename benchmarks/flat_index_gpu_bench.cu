@@ -15,6 +15,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "bench_util.hpp"
@@ -47,6 +48,57 @@ IdLists ids_of(const dapt::retrieval::HitLists& lists) {
   return out;
 }
 
+/// Median seconds of `fn` over `reps` runs after one untimed, each ended by a wait for the stream.
+template <class Fn>
+double device_seconds(int reps, Fn&& fn) {
+  return dapt::bench::time_runs(reps, [&] {
+           fn();
+           DAPT_CUDA_CHECK(cudaStreamSynchronize(dapt::cuda::current_stream()));
+         }).median;
+}
+
+/// Where a batch's time goes (printed only): the whole batch from device queries to device hits
+/// (search_device: no host copies), and for one chunk of queries (the queries whose scores fit
+/// in the score budget) the GEMM + top-k and the top-k alone.
+void print_breakdown(const FlatIndex<Cuda>& index, const std::vector<float>& q, std::int64_t d, std::int64_t k,
+                     DType storage, int reps) {
+  namespace cuda = dapt::cuda;
+  const auto nq = static_cast<std::int64_t>(q.size()) / d, n = index.size();
+  const std::int64_t chunk = dapt::retrieval::detail::flat_query_chunk(n, nq);
+  using dapt::DeviceAllocator;
+  auto top = DeviceAllocator<Cuda>::allocate(static_cast<std::size_t>(nq * k) * sizeof(float));
+  auto ids = DeviceAllocator<Cuda>::allocate(static_cast<std::size_t>(nq * k) * sizeof(std::int64_t));
+  auto scores = DeviceAllocator<Cuda>::allocate(static_cast<std::size_t>(chunk * n) * sizeof(float));
+  auto* top_p = reinterpret_cast<float*>(top.get());
+  auto* ids_p = reinterpret_cast<std::int64_t*>(ids.get());
+  auto* scores_p = reinterpret_cast<float*>(scores.get());
+  double whole = 0, one = 0, topk = 0;
+  const auto run = [&](const auto* dq) {
+    using T = std::remove_cv_t<std::remove_pointer_t<decltype(dq)>>;
+    whole = device_seconds(reps, [&] { index.search_device(dq, nq, k, top_p, ids_p); });
+    one = device_seconds(reps, [&] {
+      cuda::FlatSearch::search<T>(index.template device_vectors<T>(), dq, index.device_ids(), nullptr, n, chunk, d, k,
+                                  top_p, ids_p, scores_p);
+    });
+    topk = device_seconds(reps, [&] { cuda::FlatSearch::topk(scores_p, index.device_ids(), nullptr, chunk, n, k, top_p, ids_p); });
+  };
+  if (storage == DType::kBF16) {
+    std::vector<dapt::bf16> narrow(q.size());
+    for (std::size_t i = 0; i < q.size(); ++i) narrow[i] = dapt::bf16(q[i]);
+    auto dq = DeviceAllocator<Cuda>::allocate(narrow.size() * sizeof(dapt::bf16));
+    DeviceAllocator<Cuda>::copy_from_host(dq.get(), narrow.data(), narrow.size() * sizeof(dapt::bf16));
+    run(reinterpret_cast<const dapt::bf16*>(dq.get()));
+  } else {
+    auto dq = DeviceAllocator<Cuda>::allocate(q.size() * sizeof(float));
+    DeviceAllocator<Cuda>::copy_from_host(dq.get(), q.data(), q.size() * sizeof(float));
+    run(reinterpret_cast<const float*>(dq.get()));
+  }
+  std::printf("  breakdown (%s): the batch from device queries to device hits %.2f ms; one chunk of %lld queries:"
+              " GEMM + top-k %.3f ms, top-k alone %.3f ms (%lld chunks a batch)\n",
+              storage == DType::kBF16 ? "bf16" : "float32", whole * 1e3, static_cast<long long>(chunk), one * 1e3,
+              topk * 1e3, static_cast<long long>((nq + chunk - 1) / chunk));
+}
+
 Side run_ours(const std::vector<float>& x, const std::vector<float>& q, std::int64_t d, std::int64_t k, DType storage,
               int reps, int nsingle) {
   FlatIndex<Cuda> index(d, dapt::retrieval::Metric::kInnerProduct, storage);
@@ -68,6 +120,7 @@ Side run_ours(const std::vector<float>& x, const std::vector<float>& q, std::int
   }
   s.single_s = dapt::bench::summarize(samples).median;
   s.single_ids = ids_of(singles);
+  print_breakdown(index, q, d, k, storage, reps);
   return s;
 }
 
