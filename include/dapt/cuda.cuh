@@ -10,6 +10,7 @@
 #include "dapt/backend/cuda/context.cuh"
 #include "dapt/backend/cuda/activation.cuh"
 #include "dapt/backend/cuda/attention.cuh"
+#include "dapt/backend/cuda/contrastive.cuh"
 #include "dapt/backend/cuda/elementwise.cuh"
 #include "dapt/backend/cuda/embedding.cuh"
 #include "dapt/backend/cuda/loss.cuh"

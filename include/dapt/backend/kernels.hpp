@@ -17,6 +17,7 @@ template <class Device> struct ActivationKernels;  ///< SwiGLU
 template <class Device> struct LossKernels;        ///< softmax cross-entropy
 template <class Device> struct OptimKernels;       ///< AdamW, gradient norms, clipping
 template <class Device> struct PoolingKernels;     ///< sequence pooling + L2 normalisation (embedders)
+template <class Device> struct ContrastiveKernels; ///< InfoNCE over query-passage dot products (embedders)
 template <class Device> struct ElementwiseKernels; ///< the residual stream's add and copy
 template <class Device> struct SamplingKernels;    ///< next-token choice from logits rows (generation)
 

@@ -30,7 +30,6 @@
 #include <type_traits>
 #include <vector>
 
-#include <Eigen/Core>
 
 #include "dapt/core/error.hpp"
 #include "dapt/core/tensor.hpp"
@@ -38,6 +37,9 @@
 #include "dapt/nn/layer.hpp"
 #include "dapt/nn/llama.hpp"
 #include "dapt/nn/lora.hpp"
+#include "dapt/ops/contrastive.hpp"
+#include "dapt/ops/elementwise.hpp"
+#include "dapt/ops/loss.hpp"
 
 namespace dapt::embed {
 
@@ -49,7 +51,7 @@ struct InfoNceResult {
   double loss() const noexcept { return count ? sum / static_cast<double>(count) : 0.0; }
 };
 
-/// InfoNCE over embeddings (host tensors):
+/// InfoNCE over embeddings (host tensors; ops::info_nce is the device-generic form):
 ///   q     (B, C): query embeddings;
 ///   p     (P, C), P >= B: passage embeddings, row i < B the positive of query i, every row a
 ///         candidate for every query (in-batch and hard negatives);
@@ -60,8 +62,8 @@ struct InfoNceResult {
 /// passage-to-query direction over the positives (candidates: the B queries, minus those whose
 /// positive has the same key) and averages the two. With `dq`/`dp` given ((B, C), (P, C)), writes
 /// grad_scale * d(sum)/d(q, p) and, when `dlog_scale` is non-null, adds grad_scale *
-/// d(sum)/d(log scale) to it. (A template only so that its Eigen products are compiled where it
-/// is called: Scalar is float, the default; call it as info_nce(...).)
+/// d(sum)/d(log scale) to it. (A template only so that it is compiled where it is called: Scalar
+/// is float, the default; call it as info_nce(...).)
 template <class Scalar = float>
 InfoNceResult info_nce(const TensorView<Cpu>& q, const TensorView<Cpu>& p, std::span<const std::int64_t> keys,
                        double scale, bool symmetric, double grad_scale = 1.0, const TensorView<Cpu>& dq = {},
@@ -73,61 +75,25 @@ InfoNceResult info_nce(const TensorView<Cpu>& q, const TensorView<Cpu>& p, std::
   DAPT_CHECK_AS(kShape, static_cast<std::int64_t>(keys.size()) == p.dim(0), "info_nce: ", keys.size(),
                 " keys for ", p.dim(0), " passages");
   DAPT_CHECK_AS(kNumeric, std::isfinite(scale) && scale > 0, "info_nce: the logit scale must be finite and > 0, got ", scale);
-  const std::int64_t B = q.dim(0), P = p.dim(0), C = q.dim(1);
+  const std::int64_t B = q.dim(0), P = p.dim(0);
   const bool grads = dq.raw() != nullptr;
   if (grads)
     DAPT_CHECK_AS(kShape, dq.shape() == q.shape() && dp.shape() == p.shape(), "info_nce: dq ", dq.shape().str(), " and dp ",
                   dp.shape().str(), " must match q ", q.shape().str(), " and p ", p.shape().str());
-  using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  using DMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const Eigen::Map<const RowMatrix> Q(q.data<const float>(), B, C), Pm(p.data<const float>(), P, C);
-  const DMatrix logits = (scale * (Q * Pm.transpose()).cast<double>()).eval();  // (B, P)
-  DMatrix g = DMatrix::Zero(B, P);  // d(sum) / d logits
+  Tensor<Cpu> dots = Tensor<Cpu>::empty({B, P}, DType::kF32), losses = Tensor<Cpu>::empty({symmetric ? 2 * B : B}, DType::kF32),
+              correct = Tensor<Cpu>::empty({B}, DType::kF32), g;
+  if (grads) g = Tensor<Cpu>::empty({B, P}, DType::kF32);
+  const float log_scale = static_cast<float>(std::log(scale));
+  float dls = 0;
+  const TensorView<Cpu> key_view(const_cast<std::int64_t*>(keys.data()), DType::kI64, {P});
+  ops::info_nce<Cpu>(q, p, key_view, &log_scale, symmetric, dots.view(), losses.view(), correct.view(),
+                     static_cast<float>(grad_scale), grads ? g.view() : TensorView<Cpu>(), dq, dp,
+                     dlog_scale ? &dls : nullptr);
+  if (dlog_scale) *dlog_scale += dls;
   InfoNceResult r;
   r.count = B;
-  const double w = symmetric ? 0.5 : 1.0;
-  // Query -> passages.
-  for (std::int64_t i = 0; i < B; ++i) {
-    double mx = -INFINITY;
-    for (std::int64_t j = 0; j < P; ++j)
-      if (j == i || keys[static_cast<std::size_t>(j)] != keys[static_cast<std::size_t>(i)]) mx = std::max(mx, logits(i, j));
-    double z = 0;
-    bool best = true;
-    for (std::int64_t j = 0; j < P; ++j) {
-      if (j != i && keys[static_cast<std::size_t>(j)] == keys[static_cast<std::size_t>(i)]) continue;
-      z += std::exp(logits(i, j) - mx);
-      if (j != i && logits(i, j) >= logits(i, i)) best = false;
-    }
-    r.correct += best;
-    r.sum += w * (mx + std::log(z) - logits(i, i));
-    for (std::int64_t j = 0; j < P; ++j) {
-      if (j != i && keys[static_cast<std::size_t>(j)] == keys[static_cast<std::size_t>(i)]) continue;
-      g(i, j) += w * std::exp(logits(i, j) - mx) / z;
-    }
-    g(i, i) -= w;
-  }
-  // Positive passage -> queries.
-  if (symmetric) {
-    for (std::int64_t i = 0; i < B; ++i) {
-      auto candidate = [&](std::int64_t j) { return j == i || keys[static_cast<std::size_t>(j)] != keys[static_cast<std::size_t>(i)]; };
-      double mx = -INFINITY;
-      for (std::int64_t j = 0; j < B; ++j)
-        if (candidate(j)) mx = std::max(mx, logits(j, i));
-      double z = 0;
-      for (std::int64_t j = 0; j < B; ++j)
-        if (candidate(j)) z += std::exp(logits(j, i) - mx);
-      r.sum += w * (mx + std::log(z) - logits(i, i));
-      for (std::int64_t j = 0; j < B; ++j)
-        if (candidate(j)) g(j, i) += w * std::exp(logits(j, i) - mx) / z;
-      g(i, i) -= w;
-    }
-  }
-  if (grads) {
-    if (dlog_scale) *dlog_scale += grad_scale * (g.array() * logits.array()).sum();  // d logit / d log scale = logit
-    const RowMatrix ds = (g * (grad_scale * scale)).cast<float>();  // d / d (q . p)
-    Eigen::Map<RowMatrix>(dq.data<float>(), B, C).noalias() = ds * Pm;
-    Eigen::Map<RowMatrix>(dp.data<float>(), P, C).noalias() = ds.transpose() * Q;
-  }
+  for (std::int64_t i = 0; i < losses.numel(); ++i) r.sum += losses.data<const float>()[i];
+  for (std::int64_t i = 0; i < B; ++i) r.correct += correct.data<const float>()[i] > 0.5f;
   return r;
 }
 
@@ -161,42 +127,58 @@ struct ContrastiveOptions {
 
 /// An embedder with its contrastive loss, in the shape `train::Trainer` trains: parameters by
 /// `visit_parameters` (the embedder's, plus "logit_scale" when the temperature is learned) and a
-/// step by `forward_backward(ids, labels, options)`. Holds a reference to the embedder. Use it as
-/// `ContrastiveModel` (below): it is a template only so that its members, and the Embedder<Cpu>
-/// members they call, are compiled where a program uses them rather than in every source that
-/// includes this header; only Device = Cpu exists (the InfoNCE runs on the host).
+/// step by `forward_backward(ids, labels, options)`. Holds a reference to the embedder. On the
+/// CPU use it as `ContrastiveModel` (below); on a GPU as `BasicContrastiveModel<Cuda>` over an
+/// `Embedder<Cuda>` (include <dapt/cuda.cuh>): the batch is laid out on the host (it takes host
+/// ids even there), each chunk's ids go to the device, and the InfoNCE (ops::info_nce), its
+/// gradients and the loss sum stay on the device; the logit scale is read from device memory.
+/// (A template also so that its members, and the embedder members they call, are compiled where
+/// a program uses them rather than in every source that includes this header.)
 template <class Device>
 class BasicContrastiveModel {
-  static_assert(std::is_same_v<Device, Cpu>, "ContrastiveModel: only the CPU backend has a contrastive loss");
-
  public:
-  BasicContrastiveModel(Embedder<Cpu>& embedder, ContrastiveOptions options) : e_(embedder), o_(options) {
+  BasicContrastiveModel(Embedder<Device>& embedder, ContrastiveOptions options) : e_(embedder), o_(options) {
     o_.validate();
     Tensor<Cpu> v = Tensor<Cpu>::empty({1}, DType::kF32);
     v.data<float>()[0] = static_cast<float>(std::log(1.0 / o_.temperature));
-    logit_scale_ = nn::Param<Cpu>(std::move(v), o_.learn_temperature);
+    Tensor<Device> d = Tensor<Device>::empty({1}, DType::kF32);
+    upload(v.view(), d.view());
+    logit_scale_ = nn::Param<Device>(std::move(d), o_.learn_temperature);
     logit_scale_.decay = false;
+    correct_sum_ = Tensor<Device>::zeros({1}, DType::kF64);
   }
   BasicContrastiveModel(const BasicContrastiveModel&) = delete;
   BasicContrastiveModel& operator=(const BasicContrastiveModel&) = delete;
 
-  Embedder<Cpu>& embedder() noexcept { return e_; }
+  Embedder<Device>& embedder() noexcept { return e_; }
   const ContrastiveOptions& options() const noexcept { return o_; }
   std::int64_t rows_per_example() const noexcept { return 2 + o_.hard_negatives; }
-  /// The current temperature (1 / exp(logit_scale)).
-  double temperature() const { return 1.0 / std::exp(static_cast<double>(logit_scale_.value().data<const float>()[0])); }
-  /// Accuracy (positive ranked first) of the last call.
-  double last_accuracy() const noexcept { return last_accuracy_; }
+  /// The current temperature (1 / exp(logit_scale)); on a GPU it waits for the queued work.
+  double temperature() const {
+    float v = 0;
+    DeviceAllocator<Device>::copy_to_host(&v, logit_scale_.value().raw(), sizeof(float));
+    return 1.0 / std::exp(static_cast<double>(v));
+  }
+  /// Accuracy (positive ranked first) of the last call; on a GPU it waits for the queued work.
+  double last_accuracy() const {
+    if (last_count_ == 0) return 0.0;
+    double c = 0;
+    DeviceAllocator<Device>::copy_to_host(&c, correct_sum_.raw(), sizeof(double));
+    return c / static_cast<double>(last_count_);
+  }
 
-  void visit_parameters(const nn::ParamVisitor<Cpu>& fn) {
+  void visit_parameters(const nn::ParamVisitor<Device>& fn) {
     e_.visit_parameters(fn);
     if (o_.learn_temperature) fn("logit_scale", logit_scale_);
   }
   void set_recompute(const nn::RecomputeOptions& o) { e_.set_recompute(o); }
 
-  /// One step's loss and gradients (added) over a batch in the layout of the file comment.
-  /// `options.normalizer` (the Trainer passes the window's example count) divides the summed
-  /// loss's gradient; 0: this batch's example count. Returns tokens = examples.
+  /// One step's loss and gradients (added) over a batch in the layout of the file comment; ids
+  /// and labels in host memory on every device. `options.normalizer` (the Trainer passes the
+  /// window's example count) divides the summed loss's gradient; 0: this batch's example count.
+  /// `options.loss_sum` (memory of Device), when set, gets the loss sum added there, and the
+  /// returned sum is then 0 on a GPU (nothing waits); without it the sum is returned. Returns
+  /// tokens = examples.
   nn::LossResult forward_backward(const TensorView<Cpu>& ids, const TensorView<Cpu>& labels,
                                   const nn::LossOptions& options = {}) {
     return run(ids, labels, options, true);
@@ -231,6 +213,7 @@ class BasicContrastiveModel {
       if (real_len(i) > 0) present.push_back(i);
     const auto nq = static_cast<std::int64_t>(present.size());
     nn::LossResult res;
+    last_count_ = 0;
     if (nq == 0) return res;
     for (auto i : present) order_.push_back(i);
     for (auto i : present) {
@@ -243,8 +226,7 @@ class BasicContrastiveModel {
     const auto n = static_cast<std::int64_t>(order_.size());
     // Gather ids and masks in that order; content keys of the passages.
     TensorView<Cpu> gid = ids_.view({n, t}, DType::kI32), gmask = mask_.view({n, t}, DType::kI32);
-    std::vector<std::int64_t>& keys = keys_;
-    keys.resize(static_cast<std::size_t>(n - nq));
+    TensorView<Cpu> keys = keys_.view({n - nq}, DType::kI64);
     std::vector<std::int32_t>& toks = toks_;
     for (std::int64_t k = 0; k < n; ++k) {
       const std::int64_t r = order_[static_cast<std::size_t>(k)];
@@ -255,7 +237,7 @@ class BasicContrastiveModel {
         gmask.data<std::int32_t>()[k * t + j] = real ? 1 : 0;
         if (real) toks.push_back(ids.data<const std::int32_t>()[r * t + j]);
       }
-      if (k >= nq) keys[static_cast<std::size_t>(k - nq)] = token_key(toks);
+      if (k >= nq) keys.data<std::int64_t>()[k - nq] = token_key(toks);
     }
     const std::int64_t chunk = o_.chunk_rows > 0 ? std::min(o_.chunk_rows, n) : n;
     const std::int64_t chunks = (n + chunk - 1) / chunk;
@@ -284,13 +266,23 @@ class BasicContrastiveModel {
         std::copy_n(gmask.data<const std::int32_t>() + r * t, w, cmask.data<std::int32_t>() + dst);
       }
     }
-    TensorView<Cpu> emb = emb_.view({n, c}, DType::kF32);
+    // The compacted ids and the keys in the device's memory (on the CPU, the host buffers).
+    TensorView<Device> dcid, dkeys;
+    if constexpr (std::is_same_v<Device, Cpu>) {
+      dcid = cid;
+      dkeys = keys;
+    } else {
+      dcid = dcids_.view(cid.shape(), DType::kI32);
+      dkeys = dkeys_.view(keys.shape(), DType::kI64);
+      upload(cid, dcid);
+      upload(keys, dkeys);
+    }
+    TensorView<Device> emb = emb_.view({n, c}, DType::kF32);
     // LoRA dropout: chunk k uses adapter generation g0 + k in both passes (see the file comment).
-    std::vector<nn::LoraAdapter<Cpu>*>& adapters = adapters_;
+    std::vector<nn::LoraAdapter<Device>*>& adapters = adapters_;
     adapters.clear();
-    nn::visit_lora_adapters<Embedder<Cpu>, Cpu>(e_, [&](const std::string&, nn::Linear<Cpu>&, nn::LoraAdapter<Cpu>& a) {
-      adapters.push_back(&a);
-    });
+    nn::visit_lora_adapters<Embedder<Device>, Device>(
+        e_, [&](const std::string&, nn::Linear<Device>&, nn::LoraAdapter<Device>& a) { adapters.push_back(&a); });
     const std::uint64_t g0 = adapters.empty() ? 0 : adapters.front()->generation();
     auto set_gen = [&](std::uint64_t gen) {
       for (auto* a : adapters) a->set_generation(gen);
@@ -299,27 +291,47 @@ class BasicContrastiveModel {
       const std::int64_t r0 = k * chunk, r1 = std::min(n, r0 + chunk), w = chunk_width_[static_cast<std::size_t>(k)];
       const std::int64_t off = chunk_offset_[static_cast<std::size_t>(k)];
       set_gen(g0 + static_cast<std::uint64_t>(k));
-      return e_.forward(TensorView<Cpu>(cid.data<std::int32_t>() + off, DType::kI32, {r1 - r0, w}),
+      return e_.forward(TensorView<Device>(dcid.template data<std::int32_t>() + off, DType::kI32, {r1 - r0, w}),
                         TensorView<Cpu>(cmask.data<std::int32_t>() + off, DType::kI32, {r1 - r0, w}));
     };
     for (std::int64_t k = 0; k < chunks; ++k) {
-      const TensorView<Cpu> e = forward_chunk(k);
-      std::memcpy(emb.data<float>() + k * chunk * c, e.data<const float>(), static_cast<std::size_t>(e.numel()) * sizeof(float));
+      const std::int64_t r0 = k * chunk, r1 = std::min(n, r0 + chunk);
+      ops::copy(forward_chunk(k), emb.slice(0, r0, r1));
     }
-    const double scale = std::exp(static_cast<double>(logit_scale_.value().data<const float>()[0]));
     const double norm = options.normalizer > 0 ? options.normalizer : static_cast<double>(nq);
-    TensorView<Cpu> demb = demb_.view({n, c}, DType::kF32);
-    double dls = 0;
-    const InfoNceResult r =
-        train ? info_nce(emb.slice(0, 0, nq), emb.slice(0, nq, n), keys, scale, o_.symmetric, 1.0 / norm,
-                         demb.slice(0, 0, nq), demb.slice(0, nq, n), &dls)
-              : info_nce(emb.slice(0, 0, nq), emb.slice(0, nq, n), keys, scale, o_.symmetric);
-    last_accuracy_ = static_cast<double>(r.correct) / static_cast<double>(nq);
-    res.sum = r.sum;
-    res.tokens = nq;
-    res.loss = r.loss();
+    TensorView<Device> demb = demb_.view({n, c}, DType::kF32);
+    TensorView<Device> dots = dots_.view({nq, n - nq}, DType::kF32);
+    TensorView<Device> losses = losses_.view({o_.symmetric ? 2 * nq : nq}, DType::kF32);
+    TensorView<Device> correct = correct_.view({nq}, DType::kF32);
+    const float* log_scale = logit_scale_.value().template data<const float>();
     if (train) {
-      if (o_.learn_temperature && logit_scale_.trainable()) logit_scale_.grad().data<float>()[0] += static_cast<float>(dls);
+      float* dls = o_.learn_temperature && logit_scale_.trainable() ? logit_scale_.grad().template data<float>() : nullptr;
+      ops::info_nce<Device>(emb.slice(0, 0, nq), emb.slice(0, nq, n), dkeys, log_scale, o_.symmetric, dots, losses,
+                            correct, static_cast<float>(1.0 / norm), g_.view({nq, n - nq}, DType::kF32),
+                            demb.slice(0, 0, nq), demb.slice(0, nq, n), dls);
+    } else {
+      ops::info_nce<Device>(emb.slice(0, 0, nq), emb.slice(0, nq, n), dkeys, log_scale, o_.symmetric, dots, losses,
+                            correct);
+    }
+    // The accuracy's count, on the device; read by last_accuracy().
+    DeviceAllocator<Device>::fill_zero(correct_sum_.raw(), sizeof(double));
+    ops::accumulate_sum(TensorView<Device>(correct), correct_sum_.template data<double>());
+    last_count_ = nq;
+    res.tokens = nq;
+    if (options.loss_sum) {
+      ops::accumulate_sum(TensorView<Device>(losses), options.loss_sum);
+    } else {
+      const Tensor<Cpu> host = to_host(TensorView<Device>(losses));
+      for (std::int64_t i = 0; i < host.numel(); ++i) res.sum += host.data<const float>()[i];
+      res.loss = res.sum / static_cast<double>(nq);
+    }
+    if constexpr (std::is_same_v<Device, Cpu>) {
+      if (options.loss_sum) {  // the CPU returns the sum as well
+        for (std::int64_t i = 0; i < losses.numel(); ++i) res.sum += losses.template data<const float>()[i];
+        res.loss = res.sum / static_cast<double>(nq);
+      }
+    }
+    if (train) {
       for (std::int64_t k = 0; k < chunks; ++k) {
         const std::int64_t r0 = k * chunk, r1 = std::min(n, r0 + chunk);
         if (chunks > 1) (void)forward_chunk(k);  // one chunk: its activations are still there
@@ -331,14 +343,16 @@ class BasicContrastiveModel {
     return res;
   }
 
-  Embedder<Cpu>& e_;
+  Embedder<Device>& e_;
   ContrastiveOptions o_;
-  nn::Param<Cpu> logit_scale_;
-  double last_accuracy_ = 0;
-  std::vector<std::int64_t> order_, chunk_offset_, chunk_width_, present_, keys_;
+  nn::Param<Device> logit_scale_;
+  Tensor<Device> correct_sum_;  // (1) F64: the last call's correct count
+  std::int64_t last_count_ = 0;
+  std::vector<std::int64_t> order_, chunk_offset_, chunk_width_, present_;
   std::vector<std::int32_t> toks_;
-  std::vector<nn::LoraAdapter<Cpu>*> adapters_;
-  nn::Buffer<Cpu> ids_, mask_, cids_, cmask_, emb_, demb_;
+  std::vector<nn::LoraAdapter<Device>*> adapters_;
+  nn::Buffer<Cpu> ids_, mask_, cids_, cmask_, keys_;
+  nn::Buffer<Device> dcids_, dkeys_, emb_, demb_, dots_, g_, losses_, correct_;
 };
 
 /// The contrastive model of an Embedder<Cpu>, for train::Trainer<Full or Lora, Cpu, ContrastiveModel>.

@@ -63,6 +63,13 @@ template <class Device>
 struct is_device_llama<nn::Llama<Device>> : std::bool_constant<!std::is_same_v<Device, Cpu>> {};
 template <class Model>
 inline constexpr bool is_device_llama_v = is_device_llama<Model>::value;
+
+/// Whether a model on `Device` takes its batch's ids in host memory (the contrastive model lays
+/// the batch out on the host on every device); else the Trainer uploads them first.
+template <class Model, class Device>
+concept TakesHostIds = requires(Model& m, const TensorView<Cpu>& v, const nn::LossOptions& o) {
+  m.forward_backward(v, v, o);
+};
 }  // namespace detail
 
 
@@ -95,9 +102,17 @@ struct Full {
       nn::copy_parameters<nn::model_device_t<Model>, Cpu>(model, host);
       io::save_llama(host, dir);
     } else {
+      // Any other model: its visited parameters, through host copies when it lives on a device.
+      using D = nn::model_device_t<Model>;
       std::vector<io::NamedTensor> tensors;
-      const nn::ParamVisitor<Cpu> visit = [&](const std::string& name, nn::Param<Cpu>& p) {
-        tensors.push_back({name, p.value().view()});
+      std::vector<Tensor<Cpu>> host;  // the views in `tensors` point into their (heap) storage
+      const nn::ParamVisitor<D> visit = [&](const std::string& name, nn::Param<D>& p) {
+        if constexpr (std::is_same_v<D, Cpu>) {
+          tensors.push_back({name, p.value().view()});
+        } else {
+          host.push_back(to_host(p.value().view()));
+          tensors.push_back({name, host.back().view()});
+        }
       };
       model.visit_parameters(visit);
       io::save_safetensors(dir / "model.safetensors", tensors, {{"format", "pt"}});
@@ -113,13 +128,19 @@ struct Full {
       io::load_llama_weights(host, io::SafetensorsCheckpoint::open(dir));
       nn::copy_parameters<Cpu, nn::model_device_t<Model>>(host, model);
     } else {
+      using D = nn::model_device_t<Model>;
       const auto file = io::SafetensorsFile::open(dir / "model.safetensors");
-      const nn::ParamVisitor<Cpu> visit = [&](const std::string& name, nn::Param<Cpu>& p) {
+      const nn::ParamVisitor<D> visit = [&](const std::string& name, nn::Param<D>& p) {
         DAPT_CHECK_AS(kFormat, file.contains(name), file.source(), ": parameter \"", name, "\" is missing");
         const Tensor<Cpu> t = file.to_f32(name);
         DAPT_CHECK_AS(kShape, t.shape() == p.value().shape(), file.source(), ": parameter \"", name, "\" has shape ",
                       t.shape().str(), ", the model has ", p.value().shape().str());
-        t.copy_to(p.value().view());
+        if constexpr (std::is_same_v<D, Cpu>) {
+          t.copy_to(p.value().view());
+        } else {
+          upload(t.view(), p.value().view());
+          p.refresh_copy();
+        }
       };
       model.visit_parameters(visit);
     }
@@ -417,8 +438,10 @@ struct Lora {
 /// step counts are taken back when the host reads it. The CPU runs the same code on host memory.
 template <class Method, class Device, class Model = nn::Llama<Device>>
 class Trainer {
-  static_assert(std::is_same_v<Device, Cpu> || detail::is_device_llama_v<Model>,
-                "Trainer: on a GPU the model must be nn::Llama<Device>");
+  static_assert(std::is_same_v<Device, Cpu> || detail::is_device_llama_v<Model> ||
+                    detail::TakesHostIds<Model, Device>,
+                "Trainer: on a GPU the model must be nn::Llama<Device> or take host ids "
+                "(embed::BasicContrastiveModel<Device>)");
   static_assert(ParameterModel<Model, Device>, "Trainer: the model needs visit_parameters(const ParamVisitor<Device>&)");
 
  public:
@@ -553,6 +576,8 @@ class Trainer {
         lo.segment_ids = options_.use_segment_ids ? TensorView<Cpu>(segs_[i].view()) : TensorView<Cpu>();
         if constexpr (std::is_same_v<Device, Cpu>) {
           host_sum += model_.forward_backward(ids_[i].view(), labels_[i].view(), lo).sum;
+        } else if constexpr (detail::TakesHostIds<Model, Device>) {
+          model_.forward_backward(ids_[i].view(), labels_[i].view(), lo);
         } else {
           upload(ids_[i].view(), dev_ids_[i].view());
           model_.forward_backward(dev_ids_[i].view(), labels_[i].view(), lo);
@@ -628,6 +653,8 @@ class Trainer {
       if (options_.use_segment_ids) lo.segment_ids = eval_segs_.view();
       nn::LossResult r;
       if constexpr (std::is_same_v<Device, Cpu>) {
+        r = model_.forward_loss(eval_ids_.view(), eval_labels_.view(), lo);
+      } else if constexpr (detail::TakesHostIds<Model, Device>) {
         r = model_.forward_loss(eval_ids_.view(), eval_labels_.view(), lo);
       } else {
         if (!eval_dev_ids_.defined()) eval_dev_ids_ = Tensor<Device>::empty({rows, t}, DType::kI32);
