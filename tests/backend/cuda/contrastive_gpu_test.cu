@@ -53,19 +53,12 @@ struct SyntheticPairs {
 
   std::int64_t seq_len() const { return len; }
   std::int64_t rows_per_example() const { return 3; }
-  static std::uint64_t mix(std::uint64_t x) {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    return x ^ (x >> 33);
-  }
   void fill_row(const TensorView<Cpu>& ids, const TensorView<Cpu>& labels, std::int64_t r, std::uint64_t h,
                 std::int64_t real) const {
     const std::int64_t t = ids.dim(1);
     for (std::int64_t j = 0; j < t; ++j) {
       const bool on = j < real;
-      const auto tok = static_cast<std::int32_t>(2 + mix(h * 131u + static_cast<std::uint64_t>(j)) %
+      const auto tok = static_cast<std::int32_t>(2 + dapt_gpu_test::mix64(h * 131u + static_cast<std::uint64_t>(j)) %
                                                          static_cast<std::uint64_t>(vocab - 2));
       ids.data<std::int32_t>()[r * t + j] = on ? tok : 0;
       labels.data<std::int32_t>()[r * t + j] = on ? tok : -1;
@@ -75,13 +68,13 @@ struct SyntheticPairs {
     const std::int64_t b = ids.dim(0) / 3, t = ids.dim(1);
     for (std::int64_t i = 0; i < b; ++i, ++example) {
       // A topic of 6 shared by query and positive, so that the loss can fall.
-      const std::uint64_t topic = mix(seed + static_cast<std::uint64_t>(example % 6));
+      const std::uint64_t topic = dapt_gpu_test::mix64(seed + static_cast<std::uint64_t>(example % 6));
       fill_row(ids, labels, i, topic, 3 + example % 4);
       fill_row(ids, labels, b + i, topic + 1, 4 + example % (t - 4));
       if (i == 1) fill_row(ids, labels, 2 * b + i, 0, 0);  // no negative
-      else if (i == 2) fill_row(ids, labels, 2 * b + i, mix(seed + static_cast<std::uint64_t>((example - 2) % 6)) + 1,
+      else if (i == 2) fill_row(ids, labels, 2 * b + i, dapt_gpu_test::mix64(seed + static_cast<std::uint64_t>((example - 2) % 6)) + 1,
                                 4 + (example - 2) % (t - 4));  // example 0's positive, if the batch is aligned
-      else fill_row(ids, labels, 2 * b + i, mix(topic + 7), 5);
+      else fill_row(ids, labels, 2 * b + i, dapt_gpu_test::mix64(topic + 7), 5);
     }
   }
   std::int64_t count_scored(const TensorView<Cpu>& labels) const {
@@ -96,21 +89,11 @@ struct SyntheticPairs {
 
 template <class Device>
 std::vector<float> grads(dapt::embed::BasicContrastiveModel<Device>& m) {
-  std::vector<float> out;
-  m.visit_parameters([&](const std::string&, dapt::nn::Param<Device>& p) {
-    const Tensor<Cpu> h = dapt::to_host(p.grad().view());
-    out.insert(out.end(), h.data<const float>(), h.data<const float>() + h.numel());
-  });
-  return out;
+  return dapt_gpu_test::parameter_values<Device>(m, true);
 }
 template <class Device>
 std::vector<float> weights(dapt::embed::BasicContrastiveModel<Device>& m) {
-  std::vector<float> out;
-  m.visit_parameters([&](const std::string&, dapt::nn::Param<Device>& p) {
-    const Tensor<Cpu> h = dapt::to_host(p.value().view());
-    out.insert(out.end(), h.data<const float>(), h.data<const float>() + h.numel());
-  });
-  return out;
+  return dapt_gpu_test::parameter_values<Device>(m);
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "dapt/backend/cuda/context.cuh"
 #include "dapt/core/dtype.hpp"
 #include "dapt/core/tensor.hpp"
+#include "dapt/nn/layer.hpp"
 
 namespace dapt_gpu_test {
 
@@ -180,6 +181,41 @@ std::vector<float> host_values(const dapt::TensorView<Device>& t) {
   std::vector<float> out(static_cast<std::size_t>(h.numel()));
   dapt::convert_to_f32(h.raw(), h.dtype(), out.data(), out.size());
   return out;
+}
+
+/// A device copy of a host tensor.
+inline dapt::Tensor<dapt::Cuda> device_copy(const dapt::Tensor<dapt::Cpu>& h) {
+  auto d = dapt::Tensor<dapt::Cuda>::empty(h.shape(), h.dtype());
+  dapt::upload(h.view(), d.view());
+  return d;
+}
+
+/// A device F32 tensor filled with NaN, so an element the op does not write fails the comparison.
+inline dapt::Tensor<dapt::Cuda> poisoned_f32(const dapt::Shape& s) {
+  auto d = dapt::Tensor<dapt::Cuda>::empty(s, dapt::DType::kF32);
+  DAPT_CUDA_CHECK(cudaMemsetAsync(d.raw(), 0xff, d.nbytes(), dapt::cuda::current_stream()));
+  return d;
+}
+
+/// The values (or, with `grads`, the gradients) of every parameter a model visits, in its
+/// visiting order, as host floats.
+template <class Device, class Model>
+std::vector<float> parameter_values(Model& m, bool grads = false) {
+  std::vector<float> out;
+  m.visit_parameters([&](const std::string&, dapt::nn::Param<Device>& p) {
+    const auto v = host_values((grads ? p.grad() : p.value()).view());
+    out.insert(out.end(), v.begin(), v.end());
+  });
+  return out;
+}
+
+/// A 64-bit mixing function (splitmix64's finaliser): deterministic synthetic data.
+inline std::uint64_t mix64(std::uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  return x ^ (x >> 33);
 }
 
 /// Tolerance for storage type T.

@@ -42,23 +42,9 @@ Tensor<Cpu> host_i32(Shape s, const std::vector<std::int32_t>& v) {
   std::copy(v.begin(), v.end(), t.data<std::int32_t>());
   return t;
 }
-Tensor<Cuda> to_device(const Tensor<Cpu>& h) {
-  auto d = Tensor<Cuda>::empty(h.shape(), h.dtype());
-  dapt::cuda::copy(h.view(), d.view());
-  return d;
-}
-/// A device tensor filled with NaN, so an element the op does not write fails the comparison.
-Tensor<Cuda> poisoned(Shape s) {
-  auto d = Tensor<Cuda>::empty(s, DType::kF32);
-  DAPT_CUDA_CHECK(cudaMemsetAsync(d.raw(), 0xff, d.nbytes(), dapt::cuda::current_stream()));
-  return d;
-}
-std::vector<float> to_host(const Tensor<Cuda>& d) {
-  auto h = Tensor<Cpu>::empty(d.shape(), d.dtype());
-  dapt::cuda::copy(d.view(), h.view());
-  dapt::cuda::current().synchronize();
-  return {h.data<float>(), h.data<float>() + h.numel()};
-}
+Tensor<Cuda> to_device(const Tensor<Cpu>& h) { return dapt_gpu_test::device_copy(h); }
+Tensor<Cuda> poisoned(Shape s) { return dapt_gpu_test::poisoned_f32(s); }
+std::vector<float> to_host(const Tensor<Cuda>& d) { return dapt_gpu_test::host_values(d.view()); }
 std::vector<float> values(const Tensor<Cpu>& h) { return {h.data<float>(), h.data<float>() + h.numel()}; }
 
 }  // namespace

@@ -45,20 +45,13 @@ struct SyntheticData {
   std::int64_t row = 0;
 
   std::int64_t seq_len() const { return len; }
-  static std::uint64_t mix(std::uint64_t x) {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    return x ^ (x >> 33);
-  }
   void next_batch(const TensorView<Cpu>& ids, const TensorView<Cpu>& labels, const TensorView<Cpu>& segs) {
     const std::int64_t b = ids.dim(0), t = ids.dim(1);
     for (std::int64_t i = 0; i < b; ++i, ++row) {
       const std::int64_t cut = 3 + row % (t - 4);
       for (std::int64_t j = 0; j < t; ++j) {
         // A small repeated alphabet, so that the loss has something to learn in 20 steps.
-        const auto tok = static_cast<std::int32_t>(2 + mix(seed * 1000003u + static_cast<std::uint64_t>(row % 5) * 97u +
+        const auto tok = static_cast<std::int32_t>(2 + dapt_gpu_test::mix64(seed * 1000003u + static_cast<std::uint64_t>(row % 5) * 97u +
                                                            static_cast<std::uint64_t>(j)) % 24);
         ids.data<std::int32_t>()[i * t + j] = tok;
         labels.data<std::int32_t>()[i * t + j] = j == cut ? -100 : tok;  // one ignored label per row
@@ -92,12 +85,7 @@ fs::path fresh_dir(const std::string& name) {
 
 template <class Device>
 std::vector<float> weights(dapt::nn::Llama<Device>& m) {
-  std::vector<float> out;
-  m.visit_parameters([&](const std::string&, dapt::nn::Param<Device>& p) {
-    const Tensor<Cpu> h = dapt::to_host(p.value().view());
-    out.insert(out.end(), h.data<const float>(), h.data<const float>() + h.numel());
-  });
-  return out;
+  return dapt_gpu_test::parameter_values<Device>(m);
 }
 
 /// A GPU trainer's optimizer state, downloaded: (m, v, step count) by parameter name.
