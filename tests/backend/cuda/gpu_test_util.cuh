@@ -17,6 +17,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "dapt/backend/cuda/allocator.cuh"
 #include "dapt/backend/cuda/check.cuh"
 #include "dapt/backend/cuda/context.cuh"
 #include "dapt/core/dtype.hpp"
