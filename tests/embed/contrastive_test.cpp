@@ -154,14 +154,23 @@ TEST_CASE("InfoNCE: loss against the definition, gradients against central diffe
       CHECK(std::abs(dls - fd) <= 1e-3 * std::max(1.0, std::abs(fd)));
     }
   }
-  // Duplicate-aware: masking a duplicate equals removing it.
+  // Duplicate-aware: a passage with the positive's content (here its very embedding, as a true
+  // duplicate has) is not a negative. Queries 1 and 3 get positives equal to themselves, so that
+  // the positive dominates their candidates at scale 50: unmasked, the duplicate would score as
+  // high and cost about log 2 for each; masked, it costs nothing.
   {
+    Tensor<Cpu> pdup = Tensor<Cpu>::empty(p.shape(), DType::kF32);
+    std::copy_n(p.data<const float>(), p.numel(), pdup.data<float>());
+    for (const auto& [query, dup] : {std::pair<std::int64_t, std::int64_t>{1, 6}, {3, 9}}) {
+      std::copy_n(q.data<const float>() + query * C, C, pdup.data<float>() + query * C);
+      std::copy_n(q.data<const float>() + query * C, C, pdup.data<float>() + dup * C);
+    }
     std::vector<std::int64_t> distinct(static_cast<std::size_t>(P));
     std::iota(distinct.begin(), distinct.end(), 100);
-    const auto with_dup = embed::info_nce(q.view(), p.view(), keys, 50.0, false);
-    // Without the masking, the duplicate counts as a negative and the loss is larger.
-    const auto unmasked = embed::info_nce(q.view(), p.view(), distinct, 50.0, false);
-    CHECK(unmasked.sum > with_dup.sum);
+    const auto with_dup = embed::info_nce(q.view(), pdup.view(), keys, 50.0, false);
+    const auto unmasked = embed::info_nce(q.view(), pdup.view(), distinct, 50.0, false);
+    CHECK(unmasked.sum - with_dup.sum > 1.0);  // about 2 log 2 = 1.39, less what the other negatives add
+    CHECK(unmasked.sum - with_dup.sum < 2 * std::log(2.0) + 1e-4);
   }
   const std::vector<std::int64_t> few(3, 0);
   REQUIRE_DAPT_ERROR(embed::info_nce(q.view(), p.view(), few, 50.0, false), kShape, "3 keys for 12 passages");
