@@ -318,18 +318,19 @@ class BasicContrastiveModel {
     ops::accumulate_sum(TensorView<Device>(correct), correct_sum_.template data<double>());
     last_count_ = nq;
     res.tokens = nq;
-    if (options.loss_sum) {
-      ops::accumulate_sum(TensorView<Device>(losses), options.loss_sum);
-    } else {
-      const Tensor<Cpu> host = to_host(TensorView<Device>(losses));
+    // The loss sum: added on the device where asked (a GPU step then waits for nothing); read on
+    // the host on the CPU, and on a GPU only when no device sum is asked (evaluation).
+    if (options.loss_sum) ops::accumulate_sum(TensorView<Device>(losses), options.loss_sum);
+    if (std::is_same_v<Device, Cpu> || !options.loss_sum) {
+      TensorView<Cpu> host;
+      if constexpr (std::is_same_v<Device, Cpu>) {
+        host = losses;
+      } else {
+        host = host_losses_.view(losses.shape(), DType::kF32);
+        download(losses, host);
+      }
       for (std::int64_t i = 0; i < host.numel(); ++i) res.sum += host.data<const float>()[i];
       res.loss = res.sum / static_cast<double>(nq);
-    }
-    if constexpr (std::is_same_v<Device, Cpu>) {
-      if (options.loss_sum) {  // the CPU returns the sum as well
-        for (std::int64_t i = 0; i < losses.numel(); ++i) res.sum += losses.template data<const float>()[i];
-        res.loss = res.sum / static_cast<double>(nq);
-      }
     }
     if (train) {
       for (std::int64_t k = 0; k < chunks; ++k) {
@@ -351,7 +352,7 @@ class BasicContrastiveModel {
   std::vector<std::int64_t> order_, chunk_offset_, chunk_width_, present_;
   std::vector<std::int32_t> toks_;
   std::vector<nn::LoraAdapter<Device>*> adapters_;
-  nn::Buffer<Cpu> ids_, mask_, cids_, cmask_, keys_;
+  nn::Buffer<Cpu> ids_, mask_, cids_, cmask_, keys_, host_losses_;
   nn::Buffer<Device> dcids_, dkeys_, emb_, demb_, dots_, g_, losses_, correct_;
 };
 

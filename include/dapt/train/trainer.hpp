@@ -471,7 +471,8 @@ class Trainer {
       ids_.push_back(Tensor<Cpu>::empty({b, t}, DType::kI32));
       labels_.push_back(Tensor<Cpu>::empty({b, t}, DType::kI32));
       segs_.push_back(Tensor<Cpu>::empty({b, t}, DType::kI32));
-      if constexpr (!std::is_same_v<Device, Cpu>) dev_ids_.push_back(Tensor<Device>::empty({b, t}, DType::kI32));
+      if constexpr (!std::is_same_v<Device, Cpu> && !detail::TakesHostIds<Model, Device>)
+        dev_ids_.push_back(Tensor<Device>::empty({b, t}, DType::kI32));
     }
     // [0] the window's loss sum, [1] the squared gradient norm, [2] the norm, [3] the float
     // clipping factor (in the first four bytes): memory of the device, read once per step.
@@ -837,7 +838,7 @@ class Trainer {
   Rng rng_;
   detail::TrainerData data_;
   std::vector<Tensor<Cpu>> ids_, labels_, segs_;  // one (B, T) each per micro-batch of the window
-  std::vector<Tensor<Device>> dev_ids_;            // their ids on a GPU (unused on the CPU)
+  std::vector<Tensor<Device>> dev_ids_;            // their ids on a GPU (unless the model takes host ids)
   Tensor<Cpu> eval_ids_, eval_labels_, eval_segs_;
   Tensor<Device> eval_dev_ids_;
   Tensor<Device> scalars_;                   // loss sum, squared norm, norm, clipping factor

@@ -87,6 +87,28 @@ struct SyntheticPairs {
   void set_state(const dapt::train::DataState& s) { example = s.index; }
 };
 
+/// The same random embedder on both devices.
+struct Embedders {
+  dapt::embed::EmbedderConfig c = config();
+  dapt::embed::Embedder<Cpu> host{c};
+  dapt::embed::Embedder<Cuda> dev{c};
+  explicit Embedders(std::uint64_t seed) {
+    host.init_weights(seed, 0.1);
+    dapt::nn::copy_parameters<Cpu, Cuda>(host, dev);
+  }
+};
+
+/// One hard negative per example (the data's layout), temperature 0.05.
+dapt::embed::ContrastiveOptions options(bool learn_temperature, std::int64_t chunk_rows, bool symmetric = false) {
+  dapt::embed::ContrastiveOptions o;
+  o.hard_negatives = 1;
+  o.temperature = 0.05;
+  o.learn_temperature = learn_temperature;
+  o.chunk_rows = chunk_rows;
+  o.symmetric = symmetric;
+  return o;
+}
+
 template <class Device>
 std::vector<float> grads(dapt::embed::BasicContrastiveModel<Device>& m) {
   return dapt_gpu_test::parameter_values<Device>(m, true);
@@ -99,11 +121,8 @@ std::vector<float> weights(dapt::embed::BasicContrastiveModel<Device>& m) {
 }  // namespace
 
 TEST_CASE("gpu contrastive model: loss, accuracy and gradients follow the CPU, chunked or not", "[gpu][embed][train]") {
-  const auto c = config();
-  dapt::embed::Embedder<Cpu> host(c);
-  host.init_weights(11, 0.1);
-  dapt::embed::Embedder<Cuda> dev(c);
-  dapt::nn::copy_parameters<Cpu, Cuda>(host, dev);
+  Embedders e(11);
+  const auto& c = e.c;
 
   SyntheticPairs data{c.model.vocab_size};
   const std::int64_t b = 4, t = data.len;
@@ -115,14 +134,9 @@ TEST_CASE("gpu contrastive model: loss, accuracy and gradients follow the CPU, c
   for (const bool symmetric : {false, true})
     for (const std::int64_t chunk : {std::int64_t{0}, std::int64_t{4}}) {
       INFO("symmetric " << symmetric << " chunk rows " << chunk);
-      dapt::embed::ContrastiveOptions o;
-      o.hard_negatives = 1;
-      o.temperature = 0.05;
-      o.learn_temperature = true;
-      o.symmetric = symmetric;
-      o.chunk_rows = chunk;
-      dapt::embed::ContrastiveModel mc(host, o);
-      dapt::embed::BasicContrastiveModel<Cuda> mg(dev, o);
+      const auto o = options(true, chunk, symmetric);
+      dapt::embed::ContrastiveModel mc(e.host, o);
+      dapt::embed::BasicContrastiveModel<Cuda> mg(e.dev, o);
       mc.visit_parameters([](const std::string&, dapt::nn::Param<Cpu>& p) { p.zero_grad(); });
       mg.visit_parameters([](const std::string&, dapt::nn::Param<Cuda>& p) { p.zero_grad(); });
       dapt::nn::LossOptions lo;
@@ -147,18 +161,11 @@ TEST_CASE("gpu contrastive model: loss, accuracy and gradients follow the CPU, c
 
 TEST_CASE("gpu contrastive trainer: 8 steps follow the CPU's loss curve, and the checkpoint resumes on the CPU",
           "[gpu][embed][train]") {
-  const auto c = config();
-  dapt::embed::Embedder<Cpu> host(c);
-  host.init_weights(12, 0.1);
-  dapt::embed::Embedder<Cuda> dev(c);
-  dapt::nn::copy_parameters<Cpu, Cuda>(host, dev);
-  dapt::embed::ContrastiveOptions o;
-  o.hard_negatives = 1;
-  o.temperature = 0.05;
-  o.learn_temperature = true;
-  o.chunk_rows = 5;
-  dapt::embed::ContrastiveModel mc(host, o);
-  dapt::embed::BasicContrastiveModel<Cuda> mg(dev, o);
+  Embedders e(12);
+  const auto& c = e.c;
+  const auto o = options(true, 5);
+  dapt::embed::ContrastiveModel mc(e.host, o);
+  dapt::embed::BasicContrastiveModel<Cuda> mg(e.dev, o);
   REQUIRE(weights(mg) == weights(mc));
 
   dapt::train::TrainerOptions to;
@@ -207,17 +214,11 @@ TEST_CASE("gpu contrastive trainer: 8 steps follow the CPU's loss curve, and the
 }
 
 TEST_CASE("gpu contrastive trainer: LoRA on the GPU follows the CPU", "[gpu][embed][train][lora]") {
-  const auto c = config();
-  dapt::embed::Embedder<Cpu> host(c);
-  host.init_weights(13, 0.1);
-  dapt::embed::Embedder<Cuda> dev(c);
-  dapt::nn::copy_parameters<Cpu, Cuda>(host, dev);
-  dapt::embed::ContrastiveOptions o;
-  o.hard_negatives = 1;
-  o.temperature = 0.05;
-  o.chunk_rows = 5;  // GradCache replays the adapters' dropout masks
-  dapt::embed::ContrastiveModel mc(host, o);
-  dapt::embed::BasicContrastiveModel<Cuda> mg(dev, o);
+  Embedders e(13);
+  const auto& c = e.c;
+  const auto o = options(false, 5);  // chunked: GradCache replays the adapters' dropout masks
+  dapt::embed::ContrastiveModel mc(e.host, o);
+  dapt::embed::BasicContrastiveModel<Cuda> mg(e.dev, o);
   dapt::nn::LoraConfig lc;
   lc.r = 4;
   lc.alpha = 16.0;

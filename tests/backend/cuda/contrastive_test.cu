@@ -33,16 +33,10 @@ using dapt::DType;
 using dapt::Shape;
 using dapt::Tensor;
 
-template <class T>
-Tensor<Cpu> host(Shape s, DType dt, const std::vector<T>& v) {
-  auto t = Tensor<Cpu>::empty(s, dt);
-  std::copy(v.begin(), v.end(), t.data<T>());
-  return t;
-}
-Tensor<Cuda> to_device(const Tensor<Cpu>& h) { return dapt_gpu_test::device_copy(h); }
-Tensor<Cuda> poisoned(Shape s) { return dapt_gpu_test::poisoned_f32(s); }
-std::vector<float> to_host(const Tensor<Cuda>& d) { return dapt_gpu_test::host_values(d.view()); }
-std::vector<float> values(const Tensor<Cpu>& h) { return {h.data<float>(), h.data<float>() + h.numel()}; }
+using dapt_gpu_test::device_copy;
+using dapt_gpu_test::host_tensor;
+using dapt_gpu_test::host_values;
+using dapt_gpu_test::poisoned_f32;
 
 /// Rows of unit length (the embedder's normalised output).
 std::vector<float> unit_rows(std::mt19937_64& g, std::int64_t n, std::int64_t c) {
@@ -58,9 +52,9 @@ std::vector<float> unit_rows(std::mt19937_64& g, std::int64_t n, std::int64_t c)
 /// Runs ops::info_nce on both devices from the same inputs and compares every output.
 void compare(std::mt19937_64& g, std::int64_t b, std::int64_t np, std::int64_t c, const std::vector<std::int64_t>& keys,
              float log_scale, bool symmetric) {
-  const auto q = host<float>({b, c}, DType::kF32, unit_rows(g, b, c));
-  const auto p = host<float>({np, c}, DType::kF32, unit_rows(g, np, c));
-  const auto k = host<std::int64_t>({np}, DType::kI64, keys);
+  const auto q = host_tensor<float>({b, c}, unit_rows(g, b, c));
+  const auto p = host_tensor<float>({np, c}, unit_rows(g, np, c));
+  const auto k = host_tensor<std::int64_t>({np}, keys);
   const std::int64_t nl = symmetric ? 2 * b : b;
   const float grad_scale = 0.25f, dls0 = 0.5f;
   auto dots = Tensor<Cpu>::empty({b, np}, DType::kF32), gs = Tensor<Cpu>::empty({b, np}, DType::kF32);
@@ -70,28 +64,28 @@ void compare(std::mt19937_64& g, std::int64_t b, std::int64_t np, std::int64_t c
   dapt::ops::info_nce<Cpu>(q.view(), p.view(), k.view(), &log_scale, symmetric, dots.view(), losses.view(),
                            correct.view(), grad_scale, gs.view(), dq.view(), dp.view(), &dls);
 
-  const auto dq_in = to_device(q), dp_in = to_device(p), dk = to_device(k);
-  const auto dscale = to_device(host<float>({1}, DType::kF32, {log_scale}));
-  auto ddls = to_device(host<float>({1}, DType::kF32, {dls0}));
-  auto ddots = poisoned({b, np}), dg = poisoned({b, np}), dlosses = poisoned({nl}), dcorrect = poisoned({b});
-  auto ddq = poisoned({b, c}), ddp = poisoned({np, c});
+  const auto dq_in = device_copy(q), dp_in = device_copy(p), dk = device_copy(k);
+  const auto dscale = device_copy(host_tensor<float>({1}, {log_scale}));
+  auto ddls = device_copy(host_tensor<float>({1}, {dls0}));
+  auto ddots = poisoned_f32({b, np}), dg = poisoned_f32({b, np}), dlosses = poisoned_f32({nl}), dcorrect = poisoned_f32({b});
+  auto ddq = poisoned_f32({b, c}), ddp = poisoned_f32({np, c});
   dapt::ops::info_nce<Cuda>(dq_in.view(), dp_in.view(), dk.view(), dscale.data<const float>(), symmetric, ddots.view(),
                             dlosses.view(), dcorrect.view(), grad_scale, dg.view(), ddq.view(), ddp.view(),
                             ddls.data<float>());
-  DAPT_GPU_REQUIRE_CLOSE(to_host(ddots), values(dots), dapt_gpu_test::kTolF32);
-  DAPT_GPU_REQUIRE_CLOSE(to_host(dlosses), values(losses), 1e-5);
-  REQUIRE(to_host(dcorrect) == values(correct));
-  DAPT_GPU_REQUIRE_CLOSE(to_host(ddq), values(dq), 1e-4);
-  DAPT_GPU_REQUIRE_CLOSE(to_host(ddp), values(dp), 1e-4);
-  const float got_dls = to_host(ddls)[0];
+  DAPT_GPU_REQUIRE_CLOSE(host_values(ddots), host_values(dots), dapt_gpu_test::kTolF32);
+  DAPT_GPU_REQUIRE_CLOSE(host_values(dlosses), host_values(losses), 1e-5);
+  REQUIRE(host_values(dcorrect) == host_values(correct));
+  DAPT_GPU_REQUIRE_CLOSE(host_values(ddq), host_values(dq), 1e-4);
+  DAPT_GPU_REQUIRE_CLOSE(host_values(ddp), host_values(dp), 1e-4);
+  const float got_dls = host_values(ddls)[0];
   REQUIRE(std::abs(got_dls - dls) <= 1e-4f * std::max(1.0f, std::abs(dls - dls0)));
 
   // The loss alone (no gradients) writes the same losses and flags.
-  auto dlosses2 = poisoned({nl}), dcorrect2 = poisoned({b});
+  auto dlosses2 = poisoned_f32({nl}), dcorrect2 = poisoned_f32({b});
   dapt::ops::info_nce<Cuda>(dq_in.view(), dp_in.view(), dk.view(), dscale.data<const float>(), symmetric, ddots.view(),
                             dlosses2.view(), dcorrect2.view());
-  REQUIRE(to_host(dlosses2) == to_host(dlosses));
-  REQUIRE(to_host(dcorrect2) == to_host(dcorrect));
+  REQUIRE(host_values(dlosses2) == host_values(dlosses));
+  REQUIRE(host_values(dcorrect2) == host_values(dcorrect));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -184,6 +185,14 @@ std::vector<float> host_values(const dapt::TensorView<Device>& t) {
   return out;
 }
 
+/// A host tensor of `values` (its dtype that of T: float, int32_t, int64_t, ...).
+template <class T>
+dapt::Tensor<dapt::Cpu> host_tensor(const dapt::Shape& s, const std::vector<T>& values) {
+  auto t = dapt::Tensor<dapt::Cpu>::empty(s, dapt::dtype_of<T>);
+  std::copy(values.begin(), values.end(), t.template data<T>());
+  return t;
+}
+
 /// A device copy of a host tensor.
 inline dapt::Tensor<dapt::Cuda> device_copy(const dapt::Tensor<dapt::Cpu>& h) {
   auto d = dapt::Tensor<dapt::Cuda>::empty(h.shape(), h.dtype());
@@ -217,6 +226,12 @@ inline std::uint64_t mix64(std::uint64_t x) {
   x ^= x >> 33;
   x *= 0xc4ceb9fe1a85ec53ull;
   return x ^ (x >> 33);
+}
+
+/// The values of a tensor of any device, as host_values of its view.
+template <class Device>
+std::vector<float> host_values(const dapt::Tensor<Device>& t) {
+  return host_values(t.view());
 }
 
 /// Tolerance for storage type T.

@@ -32,20 +32,10 @@ using dapt::DType;
 using dapt::Shape;
 using dapt::Tensor;
 
-Tensor<Cpu> host_f32(Shape s, const std::vector<float>& v) {
-  auto t = Tensor<Cpu>::empty(s, DType::kF32);
-  std::copy(v.begin(), v.end(), t.data<float>());
-  return t;
-}
-Tensor<Cpu> host_i32(Shape s, const std::vector<std::int32_t>& v) {
-  auto t = Tensor<Cpu>::empty(s, DType::kI32);
-  std::copy(v.begin(), v.end(), t.data<std::int32_t>());
-  return t;
-}
-Tensor<Cuda> to_device(const Tensor<Cpu>& h) { return dapt_gpu_test::device_copy(h); }
-Tensor<Cuda> poisoned(Shape s) { return dapt_gpu_test::poisoned_f32(s); }
-std::vector<float> to_host(const Tensor<Cuda>& d) { return dapt_gpu_test::host_values(d.view()); }
-std::vector<float> values(const Tensor<Cpu>& h) { return {h.data<float>(), h.data<float>() + h.numel()}; }
+using dapt_gpu_test::device_copy;
+using dapt_gpu_test::host_tensor;
+using dapt_gpu_test::host_values;
+using dapt_gpu_test::poisoned_f32;
 
 }  // namespace
 
@@ -53,24 +43,24 @@ TEST_CASE("gpu ops facades: RMSNorm with the residual, forward and backward, on 
   using namespace dapt_gpu_test;
   auto g = rng(101);
   const std::int64_t n = kT, c = kD;
-  const auto x = host_f32({n, c}, uniform(g, n * c)), delta = host_f32({n, c}, uniform(g, n * c));
-  const auto w = host_f32({c}, uniform(g, c, 0.5f, 1.5f)), dy = host_f32({n, c}, uniform(g, n * c));
+  const auto x = host_tensor<float>({n, c}, uniform(g, n * c)), delta = host_tensor<float>({n, c}, uniform(g, n * c));
+  const auto w = host_tensor<float>({c}, uniform(g, c, 0.5f, 1.5f)), dy = host_tensor<float>({n, c}, uniform(g, n * c));
   auto h = Tensor<Cpu>::empty({n, c}, DType::kF32), y = Tensor<Cpu>::empty({n, c}, DType::kF32);
   auto rstd = Tensor<Cpu>::empty({n}, DType::kF32), dx = Tensor<Cpu>::empty({n, c}, DType::kF32);
-  auto dw = host_f32({c}, std::vector<float>(static_cast<std::size_t>(c), 0.25f));
+  auto dw = host_tensor<float>({c}, std::vector<float>(static_cast<std::size_t>(c), 0.25f));
   dapt::ops::rms_norm_forward<Cpu>(x.view(), delta.view(), h.view(), w.view(), y.view(), rstd.view(), 1e-5f);
   dapt::ops::rms_norm_backward<Cpu>(dy.view(), h.view(), w.view(), rstd.view(), dx.view(), dw.view(), false);
 
-  const auto dx_ = to_device(x), ddelta = to_device(delta), dw_ = to_device(w), ddy = to_device(dy);
-  auto dh = poisoned({n, c}), dy_out = poisoned({n, c}), drstd = poisoned({n}), ddx = poisoned({n, c});
-  auto ddw = to_device(host_f32({c}, std::vector<float>(static_cast<std::size_t>(c), 0.25f)));
+  const auto dx_ = device_copy(x), ddelta = device_copy(delta), dw_ = device_copy(w), ddy = device_copy(dy);
+  auto dh = poisoned_f32({n, c}), dy_out = poisoned_f32({n, c}), drstd = poisoned_f32({n}), ddx = poisoned_f32({n, c});
+  auto ddw = device_copy(host_tensor<float>({c}, std::vector<float>(static_cast<std::size_t>(c), 0.25f)));
   dapt::ops::rms_norm_forward<Cuda>(dx_.view(), ddelta.view(), dh.view(), dw_.view(), dy_out.view(), drstd.view(), 1e-5f);
   dapt::ops::rms_norm_backward<Cuda>(ddy.view(), dh.view(), dw_.view(), drstd.view(), ddx.view(), ddw.view(), false);
-  DAPT_GPU_REQUIRE_CLOSE(to_host(dh), values(h), kTolF32);
-  DAPT_GPU_REQUIRE_CLOSE(to_host(dy_out), values(y), kTolF32);
-  DAPT_GPU_REQUIRE_CLOSE(to_host(drstd), values(rstd), kTolF32);
-  DAPT_GPU_REQUIRE_CLOSE(to_host(ddx), values(dx), kTolF32);
-  DAPT_GPU_REQUIRE_CLOSE(to_host(ddw), values(dw), kTolF32);
+  DAPT_GPU_REQUIRE_CLOSE(host_values(dh), host_values(h), kTolF32);
+  DAPT_GPU_REQUIRE_CLOSE(host_values(dy_out), host_values(y), kTolF32);
+  DAPT_GPU_REQUIRE_CLOSE(host_values(drstd), host_values(rstd), kTolF32);
+  DAPT_GPU_REQUIRE_CLOSE(host_values(ddx), host_values(dx), kTolF32);
+  DAPT_GPU_REQUIRE_CLOSE(host_values(ddw), host_values(dw), kTolF32);
 }
 
 TEST_CASE("gpu ops facades: RoPE reads device copies of its tables, also after they grew", "[gpu][ops][rope]") {
@@ -89,17 +79,17 @@ TEST_CASE("gpu ops facades: RoPE reads device copies of its tables, also after t
     std::vector<std::int32_t> pos(static_cast<std::size_t>(b * t));
     for (std::size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<std::int32_t>(g() % static_cast<std::uint64_t>(span));
     table.ensure(span);
-    const auto hpos = host_i32({b, t}, pos);
-    auto x = host_f32({b, t, heads, kHeadDim}, uniform(g, static_cast<std::size_t>(b * t * heads * kHeadDim)));
-    auto dx = to_device(x);
-    const auto dpos = to_device(hpos);
+    const auto hpos = host_tensor<std::int32_t>({b, t}, pos);
+    auto x = host_tensor<float>({b, t, heads, kHeadDim}, uniform(g, static_cast<std::size_t>(b * t * heads * kHeadDim)));
+    auto dx = device_copy(x);
+    const auto dpos = device_copy(hpos);
     dapt::ops::rope_forward<Cpu>(x.view(), hpos.view(), table);
     dapt::ops::rope_forward<Cuda>(dx.view(), dpos.view(), table);
     INFO("positions below " << span);
-    DAPT_GPU_REQUIRE_CLOSE(to_host(dx), values(x), kTolF32);
+    DAPT_GPU_REQUIRE_CLOSE(host_values(dx), host_values(x), kTolF32);
     dapt::ops::rope_backward<Cpu>(x.view(), hpos.view(), table);
     dapt::ops::rope_backward<Cuda>(dx.view(), dpos.view(), table);
-    DAPT_GPU_REQUIRE_CLOSE(to_host(dx), values(x), kTolF32);
+    DAPT_GPU_REQUIRE_CLOSE(host_values(dx), host_values(x), kTolF32);
   }
 }
 
@@ -111,49 +101,49 @@ TEST_CASE("gpu ops facades: embedding and mean pooling with a host mask", "[gpu]
   for (auto& id : ids) id = static_cast<std::int32_t>(g() % static_cast<std::uint64_t>(v));
   for (std::int64_t j = 20; j < t; ++j) mask[static_cast<std::size_t>(t + j)] = 0;   // row 1: right padding
   for (std::int64_t j = 0; j < 11; ++j) mask[static_cast<std::size_t>(2 * t + j)] = 0;  // row 2: left padding
-  const auto table = host_f32({v, c}, uniform(g, v * c)), hids = host_i32({n * t}, ids), hmask = host_i32({n, t}, mask);
+  const auto table = host_tensor<float>({v, c}, uniform(g, v * c)), hids = host_tensor<std::int32_t>({n * t}, ids), hmask = host_tensor<std::int32_t>({n, t}, mask);
   auto e = Tensor<Cpu>::empty({n, t, c}, DType::kF32), out = Tensor<Cpu>::empty({n, c}, DType::kF32);
   auto norms = Tensor<Cpu>::empty({n}, DType::kF32);
   dapt::ops::embedding_forward<Cpu>(table.view(), hids.view(), e.view());
   dapt::ops::pool_forward<Cpu>(e.view(), hmask.view(), out.view(), norms.view(), dapt::ops::PoolMode::kMean, true);
-  const auto dout = host_f32({n, c}, uniform(g, n * c));
+  const auto dout = host_tensor<float>({n, c}, uniform(g, n * c));
   auto dh = Tensor<Cpu>::empty({n, t, c}, DType::kF32);
-  auto dtable = host_f32({v, c}, std::vector<float>(static_cast<std::size_t>(v * c), 0.5f));
+  auto dtable = host_tensor<float>({v, c}, std::vector<float>(static_cast<std::size_t>(v * c), 0.5f));
   dapt::ops::pool_backward<Cpu>(dout.view(), out.view(), norms.view(), hmask.view(), dh.view(), dapt::ops::PoolMode::kMean, true);
   dapt::ops::embedding_backward<Cpu>(dh.view(), hids.view(), dtable.view());
 
-  const auto dtab = to_device(table), dids = to_device(hids), ddout = to_device(dout);
-  auto de = poisoned({n, t, c}), dout_ = poisoned({n, c}), dnorms = poisoned({n}), ddh = poisoned({n, t, c});
-  auto ddtable = to_device(host_f32({v, c}, std::vector<float>(static_cast<std::size_t>(v * c), 0.5f)));
+  const auto dtab = device_copy(table), dids = device_copy(hids), ddout = device_copy(dout);
+  auto de = poisoned_f32({n, t, c}), dout_ = poisoned_f32({n, c}), dnorms = poisoned_f32({n}), ddh = poisoned_f32({n, t, c});
+  auto ddtable = device_copy(host_tensor<float>({v, c}, std::vector<float>(static_cast<std::size_t>(v * c), 0.5f)));
   dapt::ops::embedding_forward<Cuda>(dtab.view(), dids.view(), de.view());
   dapt::ops::pool_forward<Cuda>(de.view(), hmask.view(), dout_.view(), dnorms.view(), dapt::ops::PoolMode::kMean, true);
   dapt::ops::pool_backward<Cuda>(ddout.view(), dout_.view(), dnorms.view(), hmask.view(), ddh.view(), dapt::ops::PoolMode::kMean, true);
   dapt::ops::embedding_backward<Cuda>(ddh.view(), dids.view(), ddtable.view());
-  DAPT_GPU_REQUIRE_CLOSE(to_host(de), values(e), kTolF32);
-  DAPT_GPU_REQUIRE_CLOSE(to_host(dout_), values(out), kTolF32);
-  DAPT_GPU_REQUIRE_CLOSE(to_host(dnorms), values(norms), kTolF32);
-  DAPT_GPU_REQUIRE_CLOSE(to_host(ddh), values(dh), kTolF32);
-  DAPT_GPU_REQUIRE_CLOSE(to_host(ddtable), values(dtable), kTolF32);
+  DAPT_GPU_REQUIRE_CLOSE(host_values(de), host_values(e), kTolF32);
+  DAPT_GPU_REQUIRE_CLOSE(host_values(dout_), host_values(out), kTolF32);
+  DAPT_GPU_REQUIRE_CLOSE(host_values(dnorms), host_values(norms), kTolF32);
+  DAPT_GPU_REQUIRE_CLOSE(host_values(ddh), host_values(dh), kTolF32);
+  DAPT_GPU_REQUIRE_CLOSE(host_values(ddtable), host_values(dtable), kTolF32);
 }
 
 TEST_CASE("gpu ops facades: the residual stream's add and copy, and Tensor<Cuda>::zeros", "[gpu][ops]") {
   using namespace dapt_gpu_test;
   auto g = rng(104);
   const std::int64_t n = kT * kD * 3 + 5;  // several blocks and a tail
-  const auto a = host_f32({n}, uniform(g, static_cast<std::size_t>(n))), b = host_f32({n}, uniform(g, static_cast<std::size_t>(n)));
+  const auto a = host_tensor<float>({n}, uniform(g, static_cast<std::size_t>(n))), b = host_tensor<float>({n}, uniform(g, static_cast<std::size_t>(n)));
   auto sum = Tensor<Cpu>::empty({n}, DType::kF32);
   dapt::ops::add<Cpu>(a.view(), b.view(), sum.view());
-  const auto da = to_device(a), db = to_device(b);
-  auto dsum = poisoned({n}), dcopy = poisoned({n});
+  const auto da = device_copy(a), db = device_copy(b);
+  auto dsum = poisoned_f32({n}), dcopy = poisoned_f32({n});
   dapt::ops::add<Cuda>(da.view(), db.view(), dsum.view());
   dapt::ops::copy<Cuda>(dsum.view(), dcopy.view());
-  DAPT_GPU_REQUIRE_CLOSE(to_host(dsum), values(sum), 0.0);
-  DAPT_GPU_REQUIRE_CLOSE(to_host(dcopy), values(sum), 0.0);
+  DAPT_GPU_REQUIRE_CLOSE(host_values(dsum), host_values(sum), 0.0);
+  DAPT_GPU_REQUIRE_CLOSE(host_values(dcopy), host_values(sum), 0.0);
   dapt::ops::add<Cuda>(dsum.view(), db.view(), dsum.view());  // in place
   dapt::ops::add<Cpu>(sum.view(), b.view(), sum.view());
-  DAPT_GPU_REQUIRE_CLOSE(to_host(dsum), values(sum), 0.0);
+  DAPT_GPU_REQUIRE_CLOSE(host_values(dsum), host_values(sum), 0.0);
   const auto z = Tensor<Cuda>::zeros({n}, DType::kF32);
-  REQUIRE(to_host(z) == std::vector<float>(static_cast<std::size_t>(n), 0.0f));
+  REQUIRE(host_values(z) == std::vector<float>(static_cast<std::size_t>(n), 0.0f));
 }
 
 }  // namespace dapt_gpu_ops_facade_test
